@@ -1,0 +1,49 @@
+"""The hub's credentials module (digest §4.1): parties register, update and unregister here."""
+
+from __future__ import annotations
+
+from aiohttp import ClientTimeout, web
+
+from hub.api.responses import ocpi_response, read_json
+from hub.api.versions import VERSION
+from hub.keys import http_key, platform_key, presented_token_key, services_key
+from hub.registration import PartyApi, Registration
+
+
+def _registration(request: web.Request) -> Registration:
+    services = request.app[services_key]
+    settings = services.settings
+    timeout = ClientTimeout(total=settings.request_timeout, connect=settings.connect_timeout)
+    return Registration(services, PartyApi(request.app[http_key], timeout=timeout))
+
+
+async def get_credentials(request: web.Request) -> web.Response:
+    """The hub's credentials for the caller, carrying the token the caller uses."""
+    return ocpi_response(_registration(request).credentials_for(request[presented_token_key]))
+
+
+async def post_credentials(request: web.Request) -> web.Response:
+    platform = request[platform_key]
+    body = await read_json(request)
+    return ocpi_response(await _registration(request).register(platform, body))
+
+
+async def put_credentials(request: web.Request) -> web.Response:
+    platform = request[platform_key]
+    body = await read_json(request)
+    return ocpi_response(await _registration(request).update(platform, body))
+
+
+async def delete_credentials(request: web.Request) -> web.Response:
+    await _registration(request).unregister(request[platform_key])
+    return ocpi_response()
+
+
+def routes() -> list[web.RouteDef]:
+    path = f"/ocpi/{VERSION}/credentials"
+    return [
+        web.get(path, get_credentials, name="credentials", allow_head=False),
+        web.post(path, post_credentials, name="credentials"),
+        web.put(path, put_credentials, name="credentials"),
+        web.delete(path, delete_credentials, name="credentials"),
+    ]

@@ -1,0 +1,43 @@
+"""The hub's web application, from one factory used by the CLI, the tests and the dev server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+from settings import Settings
+
+from hub.api import credentials, hubclientinfo, modules, operations, versions
+from hub.api.middlewares import authenticate, observe, ocpi_errors, request_ids
+from hub.bootstrap import build_services
+from hub.keys import http_key, metrics_key, services_key
+from hub.observability import Metrics
+from hub.services import Services
+
+
+def _lifetime(settings: Settings, services: Services | None):  # type: ignore[no-untyped-def]
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        owned = services is None
+        app[services_key] = services if services is not None else await build_services(settings)
+        timeout = ClientTimeout(total=settings.request_timeout, connect=settings.connect_timeout)
+        # One pooled client for every call the hub makes to parties.
+        async with ClientSession(timeout=timeout, connector=TCPConnector(limit=200)) as session:
+            app[http_key] = session
+            yield
+        if owned:
+            await app[services_key].close()
+
+    return lifetime
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> web.Application:
+    """The hub; it opens (and closes) its own services unless given some."""
+    app = web.Application(middlewares=[request_ids, observe, ocpi_errors, authenticate])
+    app[metrics_key] = Metrics()
+    app.cleanup_ctx.append(_lifetime(settings, services))
+    app.add_routes(versions.routes())
+    app.add_routes(credentials.routes())
+    app.add_routes(hubclientinfo.routes())
+    app.add_routes(modules.routes())
+    app.add_routes(operations.routes())
+    return app

@@ -1,0 +1,213 @@
+"""The credentials handshake, hub side (digest §4.3): a party registers with the hub, updates its
+registration, or unregisters.
+
+When a party POSTs (or PUTs) its credentials, the hub calls the party's versions URL with the
+party's token B before it answers, picks 2.2.1, reads the party's endpoints, issues token C and
+answers with its own credentials. The party's token B is kept encrypted; token C only as a digest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import structlog
+from aiohttp import ClientError, ClientSession, ClientTimeout
+from pydantic import TypeAdapter, ValidationError
+
+from hub.errors import ClientApiUnusable, InvalidParameters, MethodNotAllowed
+from hub.handshake import check_details, choose_version, hub_credentials
+from hub.ocpi.base import describe, parse
+from hub.ocpi.v2_2_1.credentials import Credentials
+from hub.ocpi.v2_2_1.hubclientinfo import ConnectionStatus
+from hub.ocpi.v2_2_1.versions import Version, VersionDetails
+from hub.platforms import IssuedToken, PartyRole, Platform, PlatformEndpoint, TokenKind, party_key
+from hub.secrets import authorization_header, new_token, token_digest
+from hub.services import Services
+from hub.store import Conflict, StaleWrite
+
+log = structlog.get_logger(__name__)
+
+Encoding = Literal["base64", "raw"]
+_VERSION_LIST = TypeAdapter(list[Version])
+
+
+@dataclass(frozen=True)
+class PartyEndpoints:
+    version: str
+    details: VersionDetails
+    encoding: Encoding
+
+
+class PartyApi:
+    """Reads a party's versions and version details with the token the party gave the hub."""
+
+    def __init__(self, http: ClientSession, *, timeout: ClientTimeout) -> None:
+        self._http = http
+        self._timeout = timeout
+
+    async def discover(self, versions_url: str, token: str, *, preferred: Encoding = "base64") -> PartyEndpoints:
+        """Pick the version and read its endpoints; tries the other token form after a 401."""
+        forms: list[Encoding] = [preferred, "raw" if preferred == "base64" else "base64"]
+        for attempt, encoding in enumerate(forms):
+            status, body = await self._get(versions_url, token, encoding)
+            if status == 401 and attempt == 0:
+                continue
+            versions = self._payload(versions_url, status, body)
+            try:
+                offered = _VERSION_LIST.validate_python(versions)
+            except ValidationError as error:
+                raise ClientApiUnusable(f"versions at {versions_url} are not OCPI: {describe(error)}") from None
+            chosen = choose_version(offered)
+            status, body = await self._get(chosen.url, token, encoding)
+            details_data = self._payload(chosen.url, status, body)
+            try:
+                details = VersionDetails.model_validate(details_data)
+            except ValidationError as error:
+                raise ClientApiUnusable(
+                    f"version details at {chosen.url} are not OCPI: {describe(error)}"
+                ) from None
+            check_details(details, chosen.version)
+            return PartyEndpoints(version=chosen.version, details=details, encoding=encoding)
+        raise ClientApiUnusable(f"{versions_url} refused the token (HTTP 401) in both Base64 and raw form")
+
+    async def _get(self, url: str, token: str, encoding: Encoding) -> tuple[int, bytes]:
+        headers = {"Authorization": authorization_header(token, encoding=encoding)}
+        try:
+            async with self._http.get(url, headers=headers, timeout=self._timeout) as response:
+                return response.status, await response.read()
+        except (ClientError, TimeoutError, ValueError) as error:
+            reason = type(error).__name__ if isinstance(error, TimeoutError) else str(error) or type(error).__name__
+            raise ClientApiUnusable(f"could not reach {url}: {reason}") from None
+
+    @staticmethod
+    def _payload(url: str, status: int, body: bytes) -> Any:
+        if status != 200:
+            raise ClientApiUnusable(f"{url} answered HTTP {status}")
+        try:
+            document = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ClientApiUnusable(f"{url} did not answer JSON") from None
+        if not isinstance(document, dict) or document.get("status_code") != 1000:
+            code = document.get("status_code") if isinstance(document, dict) else None
+            raise ClientApiUnusable(f"{url} answered OCPI status {code!r}, not 1000")
+        return document.get("data")
+
+
+class Registration:
+    """Changes a platform's registration; one method per credentials method."""
+
+    def __init__(self, services: Services, party_api: PartyApi) -> None:
+        self._services = services
+        self._party_api = party_api
+
+    def credentials_for(self, token: str) -> dict[str, Any]:
+        settings = self._services.settings
+        business: dict[str, Any] = {"name": settings.business_name}
+        if settings.business_website:
+            business["website"] = settings.business_website
+        return hub_credentials(
+            token=token,
+            versions_url=settings.versions_url,
+            country_code=settings.country_code,
+            party_id=settings.party_id,
+            business_details=business,
+        )
+
+    async def register(self, platform: Platform, body: Any) -> dict[str, Any]:
+        """POST: first registration, with token A."""
+        if platform.registered:
+            raise MethodNotAllowed("this platform is already registered; use PUT to update its credentials")
+        return await self._connect(platform, body, verb="registered")
+
+    async def update(self, platform: Platform, body: Any) -> dict[str, Any]:
+        """PUT: new token B and endpoints, and a new token C in return; the old token C stops working."""
+        if not platform.registered:
+            raise MethodNotAllowed("this platform is not registered; POST its credentials first")
+        return await self._connect(platform, body, verb="updated")
+
+    async def unregister(self, platform: Platform) -> None:
+        """DELETE: the platform's tokens stop working, its parties are shown SUSPENDED."""
+        if not platform.registered:
+            raise MethodNotAllowed("this platform is not registered")
+        now = self._services.clock()
+        changed = platform.model_copy(deep=True)
+        changed.registered = False
+        changed.tokens = []
+        changed.outgoing_token = None
+        changed.set_status(ConnectionStatus.SUSPENDED, now=now)
+        try:
+            await self._services.store.platforms.update(changed)
+        except StaleWrite:
+            raise MethodNotAllowed("this platform's registration changed meanwhile; try again") from None
+        log.info("platform_unregistered", platform=platform.id)
+
+    async def _connect(self, platform: Platform, body: Any, *, verb: str) -> dict[str, Any]:
+        services = self._services
+        credentials = parse(Credentials, body)
+        await self._check_roles(platform, credentials)
+        discovered = await self._party_api.discover(
+            credentials.url, credentials.token, preferred=platform.token_encoding
+        )
+        now = services.clock()
+        token_c = new_token()
+        changed = platform.model_copy(deep=True)
+        changed.registered = True
+        changed.roles = [
+            PartyRole(
+                role=entry.role,
+                country_code=entry.country_code,
+                party_id=entry.party_id,
+                business_details=entry.business_details.to_json(),
+            )
+            for entry in credentials.roles
+        ]
+        changed.version = discovered.version
+        changed.versions_url = credentials.url
+        changed.endpoints = [
+            PlatformEndpoint(identifier=e.identifier, role=e.role.value, url=e.url) for e in discovered.details.endpoints
+        ]
+        changed.outgoing_token = services.cipher.encrypt(credentials.token)
+        changed.token_encoding = discovered.encoding
+        changed.tokens = [IssuedToken(digest=token_digest(token_c), kind=TokenKind.CREDENTIALS, issued_at=now)]
+        if [r.role_key for r in changed.roles] != [r.role_key for r in platform.roles]:
+            changed.status_changed_at = now
+        changed.set_status(ConnectionStatus.CONNECTED, now=now)
+        try:
+            await services.store.platforms.update(changed)
+        except StaleWrite:
+            # Another request with the same token won the race; this one's token is spent.
+            raise MethodNotAllowed("this platform's registration changed meanwhile") from None
+        except Conflict:
+            raise InvalidParameters("roles: a role is already held by another platform") from None
+        log.info(
+            f"platform_{verb}",
+            platform=platform.id,
+            parties=[r.role_key for r in changed.roles],
+            version=discovered.version,
+            endpoints=len(changed.endpoints),
+        )
+        return self.credentials_for(token_c)
+
+    async def _check_roles(self, platform: Platform, credentials: Credentials) -> None:
+        settings = self._services.settings
+        own = party_key(settings.country_code, settings.party_id)
+        for index, entry in enumerate(credentials.roles):
+            key = party_key(entry.country_code, entry.party_id)
+            if key == own:
+                raise InvalidParameters(f"roles[{index}]: {key} is the hub's own party")
+            for other in await self._services.store.platforms.by_party(entry.country_code, entry.party_id):
+                if other.id != platform.id and f"{key}*{entry.role.value}" in other.role_keys():
+                    raise InvalidParameters(
+                        f"roles[{index}]: {entry.role.value} {key} is already registered by another platform"
+                    )
+
+
+def issue_invitation(name: str, *, services: Services, now: datetime) -> tuple[Platform, str]:
+    """A new platform awaiting registration, and its token A (shown once, kept as a digest)."""
+    token_a = new_token()
+    platform = Platform(name=name, created_at=now, status_changed_at=now)
+    platform.invite(token_digest(token_a), ttl=timedelta(days=services.settings.invite_ttl_days), now=now)
+    return platform, token_a

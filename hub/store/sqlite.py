@@ -1,0 +1,173 @@
+"""The embedded store: one SQLite file in WAL mode, shared by the hub and the CLI.
+
+Documents are kept as JSON; the keys the hub looks things up by live in small index tables that
+are rewritten in the same transaction as the document, so a document and its keys never disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from hub.platforms import Platform
+from hub.store.port import Conflict, StaleWrite
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS platforms (
+    id          TEXT PRIMARY KEY,
+    created_at  REAL NOT NULL,
+    revision    INTEGER NOT NULL,
+    document    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS platform_tokens (
+    digest      TEXT PRIMARY KEY,
+    platform_id TEXT NOT NULL REFERENCES platforms(id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS platform_roles (
+    role_key    TEXT PRIMARY KEY,
+    platform_id TEXT NOT NULL REFERENCES platforms(id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS platform_parties (
+    party_key   TEXT NOT NULL,
+    platform_id TEXT NOT NULL REFERENCES platforms(id) ON DELETE CASCADE,
+    PRIMARY KEY (party_key, platform_id)
+);
+CREATE INDEX IF NOT EXISTS platform_tokens_by_platform ON platform_tokens(platform_id);
+CREATE INDEX IF NOT EXISTS platform_roles_by_platform ON platform_roles(platform_id);
+CREATE INDEX IF NOT EXISTS platform_parties_by_platform ON platform_parties(platform_id);
+"""
+
+
+class Transactions:
+    """Write transactions on one connection, one at a time.
+
+    ``BEGIN IMMEDIATE`` takes the database write lock up front, so two processes never both
+    read-then-write the same revision; the asyncio lock keeps two coroutines of this process from
+    opening a transaction on the same connection at once.
+    """
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.rollback()
+                raise
+            await self._db.commit()
+
+
+class SqlitePlatformStore:
+    def __init__(self, db: aiosqlite.Connection, transactions: Transactions) -> None:
+        self._db = db
+        self._transactions = transactions
+
+    async def add(self, platform: Platform) -> None:
+        try:
+            async with self._transactions.write() as db:
+                await db.execute(
+                "INSERT INTO platforms (id, created_at, revision, document) VALUES (?, ?, ?, ?)",
+                    (platform.id, platform.created_at.timestamp(), platform.revision, platform.model_dump_json()),
+                )
+                await self._write_keys(db, platform)
+        except sqlite3.IntegrityError as error:
+            raise Conflict(str(error)) from None
+
+    async def update(self, platform: Platform) -> Platform:
+        stored = platform.model_copy(update={"revision": platform.revision + 1})
+        try:
+            async with self._transactions.write() as db:
+                cursor = await db.execute(
+                    "UPDATE platforms SET revision = ?, document = ? WHERE id = ? AND revision = ?",
+                    (stored.revision, stored.model_dump_json(), platform.id, platform.revision),
+                )
+                if cursor.rowcount != 1:
+                    raise StaleWrite(f"platform {platform.id} changed since revision {platform.revision}")
+                for table in ("platform_tokens", "platform_roles", "platform_parties"):
+                    await db.execute(f"DELETE FROM {table} WHERE platform_id = ?", (platform.id,))  # noqa: S608
+                await self._write_keys(db, stored)
+        except sqlite3.IntegrityError as error:
+            raise Conflict(str(error)) from None
+        return stored
+
+    @staticmethod
+    async def _write_keys(db: aiosqlite.Connection, platform: Platform) -> None:
+        await db.executemany(
+            "INSERT INTO platform_tokens (digest, platform_id) VALUES (?, ?)",
+            [(digest, platform.id) for digest in platform.token_digests()],
+        )
+        await db.executemany(
+            "INSERT INTO platform_roles (role_key, platform_id) VALUES (?, ?)",
+            [(key, platform.id) for key in platform.role_keys()],
+        )
+        await db.executemany(
+            "INSERT INTO platform_parties (party_key, platform_id) VALUES (?, ?)",
+            [(key, platform.id) for key in platform.party_keys()],
+        )
+
+    async def get(self, platform_id: str) -> Platform | None:
+        return await self._one("SELECT document FROM platforms WHERE id = ?", (platform_id,))
+
+    async def by_token(self, digest: str) -> Platform | None:
+        return await self._one(
+            "SELECT p.document FROM platforms p JOIN platform_tokens t ON t.platform_id = p.id WHERE t.digest = ?",
+            (digest,),
+        )
+
+    async def by_party(self, country_code: str, party_id: str) -> list[Platform]:
+        return await self._many(
+            "SELECT p.document FROM platforms p JOIN platform_parties k ON k.platform_id = p.id "
+            "WHERE k.party_key = ? ORDER BY p.created_at, p.id",
+            (f"{country_code.upper()}*{party_id.upper()}",),
+        )
+
+    async def all(self) -> list[Platform]:
+        return await self._many("SELECT document FROM platforms ORDER BY created_at, id", ())
+
+    async def remove(self, platform_id: str) -> bool:
+        async with self._transactions.write() as db:
+            cursor = await db.execute("DELETE FROM platforms WHERE id = ?", (platform_id,))
+        return cursor.rowcount == 1
+
+    async def _one(self, sql: str, parameters: tuple[object, ...]) -> Platform | None:
+        async with self._db.execute(sql, parameters) as cursor:
+            row = await cursor.fetchone()
+        return Platform.model_validate_json(row[0]) if row else None
+
+    async def _many(self, sql: str, parameters: tuple[object, ...]) -> list[Platform]:
+        async with self._db.execute(sql, parameters) as cursor:
+            rows = await cursor.fetchall()
+        return [Platform.model_validate_json(row[0]) for row in rows]
+
+
+class SqliteStore:
+    """The SQLite adapter of the store port."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        self.platforms = SqlitePlatformStore(db, Transactions(db))
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteStore:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we open transactions ourselves (see Transactions).
+        db = await aiosqlite.connect(path, isolation_level=None)
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA busy_timeout=10000")
+        await db.execute("PRAGMA foreign_keys=ON")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.executescript(_SCHEMA)
+        return cls(db)
+
+    async def close(self) -> None:
+        await self._db.close()

@@ -1,0 +1,161 @@
+"""One Settings class, built from the environment at start.
+
+Every variable is ``HUB_`` + the field name in upper case. A bad value stops the hub at start with
+a message naming the variable, never later in the middle of a request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "HUB_"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    # Where parties reach this hub; every URL the hub hands out starts with it.
+    public_url: str = "http://127.0.0.1:8080"
+    # The hub's own identity in OCPI (credentials role HUB, Hub Client Info, routing headers).
+    country_code: str = "NL"
+    party_id: str = "HUB"
+    business_name: str = "ocpi-hub"
+    business_website: str | None = None
+
+    data_dir: Path = Path("var")
+    # Empty: an SQLite file in the data directory. ``sqlite:///path`` or ``mongodb://…`` otherwise.
+    store_url: str | None = None
+    # Empty: background jobs run inside the hub process. ``redis://…`` sends them to Celery workers.
+    broker_url: str | None = None
+    # Fernet key (32 url-safe base64 bytes) that encrypts the tokens the hub uses to call parties.
+    # Empty: one is generated once and kept in the data directory.
+    secret_key: SecretStr | None = None
+
+    # Seconds the hub waits for a party when it calls it (handshakes, forwarded requests).
+    connect_timeout: Annotated[float, Field(gt=0)] = 5.0
+    request_timeout: Annotated[float, Field(gt=0)] = 30.0
+    # Days an unused registration token (token A) stays valid.
+    invite_ttl_days: Annotated[int, Field(gt=0)] = 14
+    # Largest page the hub serves on its own paginated lists (X-Limit), and the default page.
+    page_limit_max: Annotated[int, Field(gt=0, le=10_000)] = 100
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as https://hub.example.com")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("country_code")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{2}", value):
+            raise ValueError("must be an ISO 3166 alpha-2 code such as NL")
+        return value.upper()
+
+    @field_validator("party_id")
+    @classmethod
+    def _party(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9]{3}", value):
+            raise ValueError("must be three letters or digits such as HUB")
+        return value.upper()
+
+    @field_validator("business_name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not 1 <= len(value) <= 100:
+            raise ValueError("must be 1 to 100 characters")
+        return value
+
+    @field_validator("store_url")
+    @classmethod
+    def _store(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        scheme = urlsplit(value).scheme
+        if scheme not in ("sqlite", "mongodb", "mongodb+srv"):
+            raise ValueError("must start with sqlite:/// or mongodb:// (or be empty for the default)")
+        if scheme == "sqlite" and not value.startswith("sqlite:///"):
+            raise ValueError("an SQLite store is written sqlite:///relative/path or sqlite:////absolute/path")
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if urlsplit(value).scheme not in ("redis", "rediss"):
+            raise ValueError("must be a redis:// URL (or be empty to run jobs inside the hub)")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        check_fernet_key(value.get_secret_value())
+        return value
+
+    # --- derived values -------------------------------------------------------------------------
+
+    @property
+    def versions_url(self) -> str:
+        return f"{self.public_url}/ocpi/versions"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, or None when the store is MongoDB."""
+        if self.store_url is None:
+            return self.data_dir / "hub.sqlite3"
+        if self.store_url.startswith("sqlite:///"):
+            return Path(self.store_url.removeprefix("sqlite:///"))
+        return None
+
+    @property
+    def embedded_jobs(self) -> bool:
+        return self.broker_url is None
+
+
+def check_fernet_key(text: str) -> None:
+    try:
+        raw = base64.urlsafe_b64decode(text.encode("ascii"))
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError("must be a Fernet key: 32 bytes in url-safe base64 (44 characters)")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment (and explicit overrides, used by tests and the CLI).
+
+    Raises ``SettingsError`` naming every wrong variable.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = []
+        for item in error.errors(include_url=False):
+            field = str(item["loc"][0]) if item["loc"] else "?"
+            message = str(item["msg"]).removeprefix("Value error, ")
+            # Never echo a secret back, not even a wrong one.
+            shown = "" if field == "secret_key" else f" (got {item.get('input')!r})"
+            lines.append(f"{ENV_PREFIX}{field.upper()}: {message}{shown}")
+        raise SettingsError("invalid settings: " + "; ".join(lines)) from None
