@@ -33,8 +33,6 @@ class Credentials(OcpiModel):
         for index, entry in enumerate(self.roles):
             key = (entry.role.value, entry.country_code.upper(), entry.party_id.upper())
             if key in seen:
-                raise ValueError(
-                    f"roles[{index}]: {entry.role.value} {key[1]}*{key[2]} is listed twice"
-                )
+                raise ValueError(f"roles[{index}]: {entry.role.value} {key[1]}*{key[2]} is listed twice")
             seen.add(key)
         return self
