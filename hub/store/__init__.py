@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from settings import Settings
-
 from hub.store.port import Conflict, PlatformStore, StaleWrite, Store, StoreError
+from settings import Settings
 
 __all__ = ["Conflict", "PlatformStore", "StaleWrite", "Store", "StoreError", "open_store"]
 

@@ -51,6 +51,7 @@ class PlatformStore(Protocol):
 
 
 class Store(Protocol):
-    platforms: PlatformStore
+    @property
+    def platforms(self) -> PlatformStore: ...
 
     async def close(self) -> None: ...

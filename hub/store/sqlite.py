@@ -76,8 +76,13 @@ class SqlitePlatformStore:
         try:
             async with self._transactions.write() as db:
                 await db.execute(
-                "INSERT INTO platforms (id, created_at, revision, document) VALUES (?, ?, ?, ?)",
-                    (platform.id, platform.created_at.timestamp(), platform.revision, platform.model_dump_json()),
+                    "INSERT INTO platforms (id, created_at, revision, document) VALUES (?, ?, ?, ?)",
+                    (
+                        platform.id,
+                        platform.created_at.timestamp(),
+                        platform.revision,
+                        platform.model_dump_json(),
+                    ),
                 )
                 await self._write_keys(db, platform)
         except sqlite3.IntegrityError as error:
@@ -120,7 +125,8 @@ class SqlitePlatformStore:
 
     async def by_token(self, digest: str) -> Platform | None:
         return await self._one(
-            "SELECT p.document FROM platforms p JOIN platform_tokens t ON t.platform_id = p.id WHERE t.digest = ?",
+            "SELECT p.document FROM platforms p JOIN platform_tokens t ON t.platform_id = p.id "
+            "WHERE t.digest = ?",
             (digest,),
         )
 
@@ -139,14 +145,13 @@ class SqlitePlatformStore:
             cursor = await db.execute("DELETE FROM platforms WHERE id = ?", (platform_id,))
         return cursor.rowcount == 1
 
+    # execute_fetchall: one hop to the database thread per query, not three (execute, fetch, close).
     async def _one(self, sql: str, parameters: tuple[object, ...]) -> Platform | None:
-        async with self._db.execute(sql, parameters) as cursor:
-            row = await cursor.fetchone()
-        return Platform.model_validate_json(row[0]) if row else None
+        rows = list(await self._db.execute_fetchall(sql, parameters))
+        return Platform.model_validate_json(rows[0][0]) if rows else None
 
     async def _many(self, sql: str, parameters: tuple[object, ...]) -> list[Platform]:
-        async with self._db.execute(sql, parameters) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._db.execute_fetchall(sql, parameters)
         return [Platform.model_validate_json(row[0]) for row in rows]
 
 
@@ -159,7 +164,7 @@ class SqliteStore:
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         # isolation_level=None: we open transactions ourselves (see Transactions).
         db = await aiosqlite.connect(path, isolation_level=None)
         await db.execute("PRAGMA journal_mode=WAL")
