@@ -17,7 +17,9 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from structlog.typing import EventDict, WrappedLogger
 
-_SECRET_KEYS = frozenset({"authorization", "token", "token_a", "token_b", "token_c", "secret_key", "password"})
+_SECRET_KEYS = frozenset(
+    {"authorization", "token", "token_a", "token_b", "token_c", "secret_key", "password"}
+)
 _AUTHORIZATION_VALUE = re.compile(r"(?i)\btoken\s+[A-Za-z0-9+/=_\-.~]{8,}")
 
 
@@ -43,7 +45,12 @@ def configure_logging(level: str = "INFO", fmt: str = "json", stream: IO[str] | 
         structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # Drop events below the level before any processor spends time on them.
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,

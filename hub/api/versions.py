@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from aiohttp import web
@@ -18,16 +19,25 @@ def module_url(base: str, module: ModuleID, role: InterfaceRole) -> str:
     return f"{base}/ocpi/{VERSION}/{role.value.lower()}/{module.value}"
 
 
+@cache
 def hub_endpoints(base: str) -> list[dict[str, Any]]:
     endpoints: list[dict[str, Any]] = [
-        {"identifier": ModuleID.CREDENTIALS.value, "role": InterfaceRole.SENDER.value,
-         "url": f"{base}/ocpi/{VERSION}/credentials"},
-        {"identifier": ModuleID.HUB_CLIENT_INFO.value, "role": InterfaceRole.SENDER.value,
-         "url": f"{base}/ocpi/{VERSION}/hubclientinfo"},
+        {
+            "identifier": ModuleID.CREDENTIALS.value,
+            "role": InterfaceRole.SENDER.value,
+            "url": f"{base}/ocpi/{VERSION}/credentials",
+        },
+        {
+            "identifier": ModuleID.HUB_CLIENT_INFO.value,
+            "role": InterfaceRole.SENDER.value,
+            "url": f"{base}/ocpi/{VERSION}/hubclientinfo",
+        },
     ]
     for module in FUNCTIONAL_MODULES:
         for role in (InterfaceRole.SENDER, InterfaceRole.RECEIVER):
-            endpoints.append({"identifier": module.value, "role": role.value, "url": module_url(base, module, role)})
+            endpoints.append(
+                {"identifier": module.value, "role": role.value, "url": module_url(base, module, role)}
+            )
     return endpoints
 
 

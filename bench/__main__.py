@@ -1,0 +1,11 @@
+"""``make bench``: every benchmark, one after the other, printing its figures."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bench import hub_bench, models_bench
+
+models_bench.main()
+print()
+asyncio.run(hub_bench.main())
