@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
-from settings import Settings
 
 from hub.api import credentials, hubclientinfo, modules, operations, versions
 from hub.api.middlewares import authenticate, observe, ocpi_errors, request_ids
@@ -13,9 +12,12 @@ from hub.bootstrap import build_services
 from hub.keys import http_key, metrics_key, services_key
 from hub.observability import Metrics
 from hub.services import Services
+from settings import Settings
 
 
-def _lifetime(settings: Settings, services: Services | None):  # type: ignore[no-untyped-def]
+def _lifetime(
+    settings: Settings, services: Services | None
+) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         owned = services is None
         app[services_key] = services if services is not None else await build_services(settings)

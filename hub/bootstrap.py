@@ -7,16 +7,16 @@ import os
 from pathlib import Path
 
 import structlog
-from settings import Settings
-from settings.model import check_fernet_key
 
 from hub.secrets import TokenCipher, generate_key
 from hub.services import Services
 from hub.store import open_store
+from settings import Settings
+from settings.model import check_fernet_key
 
 log = structlog.get_logger(__name__)
 
-SECRET_KEY_FILE = "secret.key"
+SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name
 
 
 def _read_or_create_key(path: Path) -> tuple[str, bool]:
@@ -46,7 +46,7 @@ async def secret_key(settings: Settings) -> str:
         log.warning(
             "secret_key_generated",
             path=str(path),
-            advice="production should set HUB_SECRET_KEY to a key of its own, kept outside the data directory",
+            advice="production should set HUB_SECRET_KEY to its own key, kept outside the data directory",
         )
     return key
 

@@ -16,13 +16,13 @@ import typer
 from aiohttp import web
 from rich.console import Console
 from rich.table import Table
-from settings import Settings, SettingsError, load_settings
 
 from hub import operators
 from hub.app import create_app
 from hub.bootstrap import build_services
 from hub.observability import configure_logging
 from hub.services import Services
+from settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
 
@@ -109,8 +109,14 @@ def parties_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSO
     table = Table("id", "name", "status", "registered", "parties", "version")
     for row in rows:
         parties_text = ", ".join(f"{p['country_code']}*{p['party_id']} {p['role']}" for p in row["parties"])
-        table.add_row(row["id"], row["name"], row["status"], "yes" if row["registered"] else "no",
-                      parties_text or "-", row["version"] or "-")
+        table.add_row(
+            row["id"],
+            row["name"],
+            row["status"],
+            "yes" if row["registered"] else "no",
+            parties_text or "-",
+            row["version"] or "-",
+        )
     out.print(table)
 
 
@@ -128,8 +134,17 @@ def parties_show(
     if as_json:
         _print_json(row)
         return
-    for key in ("id", "name", "status", "registered", "version", "versions_url", "token_encoding",
-                "created_at", "status_changed_at"):
+    for key in (
+        "id",
+        "name",
+        "status",
+        "registered",
+        "version",
+        "versions_url",
+        "token_encoding",
+        "created_at",
+        "status_changed_at",
+    ):
         out.print(f"[bold]{key}[/bold]: {row[key]}")
     for party in row["parties"]:
         out.print(f"party: {party['country_code']}*{party['party_id']} {party['role']} ({party['name']})")

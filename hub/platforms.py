@@ -79,7 +79,7 @@ class Platform(BaseModel):
     endpoints: list[PlatformEndpoint] = Field(default_factory=list)
     # The token the hub presents to this platform (token B), encrypted, and how to send it.
     outgoing_token: str | None = None
-    token_encoding: Literal["base64", "raw"] = "base64"
+    token_encoding: Literal["base64", "raw"] = "base64"  # noqa: S105 - a form, not a secret
     tokens: list[IssuedToken] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utc_now)
     # When status or roles last changed: the ``last_updated`` of this platform's ClientInfo objects.
@@ -113,7 +113,9 @@ class Platform(BaseModel):
         )
 
     def invite(self, digest: str, *, ttl: timedelta, now: datetime) -> None:
-        self.tokens.append(IssuedToken(digest=digest, kind=TokenKind.REGISTRATION, issued_at=now, expires_at=now + ttl))
+        self.tokens.append(
+            IssuedToken(digest=digest, kind=TokenKind.REGISTRATION, issued_at=now, expires_at=now + ttl)
+        )
 
     def set_status(self, status: ConnectionStatus, *, now: datetime) -> None:
         if status != self.status:

@@ -48,7 +48,9 @@ class PartyApi:
         self._http = http
         self._timeout = timeout
 
-    async def discover(self, versions_url: str, token: str, *, preferred: Encoding = "base64") -> PartyEndpoints:
+    async def discover(
+        self, versions_url: str, token: str, *, preferred: Encoding = "base64"
+    ) -> PartyEndpoints:
         """Pick the version and read its endpoints; tries the other token form after a 401."""
         forms: list[Encoding] = [preferred, "raw" if preferred == "base64" else "base64"]
         for attempt, encoding in enumerate(forms):
@@ -59,7 +61,9 @@ class PartyApi:
             try:
                 offered = _VERSION_LIST.validate_python(versions)
             except ValidationError as error:
-                raise ClientApiUnusable(f"versions at {versions_url} are not OCPI: {describe(error)}") from None
+                raise ClientApiUnusable(
+                    f"versions at {versions_url} are not OCPI: {describe(error)}"
+                ) from None
             chosen = choose_version(offered)
             status, body = await self._get(chosen.url, token, encoding)
             details_data = self._payload(chosen.url, status, body)
@@ -79,7 +83,11 @@ class PartyApi:
             async with self._http.get(url, headers=headers, timeout=self._timeout) as response:
                 return response.status, await response.read()
         except (ClientError, TimeoutError, ValueError) as error:
-            reason = type(error).__name__ if isinstance(error, TimeoutError) else str(error) or type(error).__name__
+            reason = (
+                type(error).__name__
+                if isinstance(error, TimeoutError)
+                else str(error) or type(error).__name__
+            )
             raise ClientApiUnusable(f"could not reach {url}: {reason}") from None
 
     @staticmethod
@@ -167,11 +175,14 @@ class Registration:
         changed.version = discovered.version
         changed.versions_url = credentials.url
         changed.endpoints = [
-            PlatformEndpoint(identifier=e.identifier, role=e.role.value, url=e.url) for e in discovered.details.endpoints
+            PlatformEndpoint(identifier=e.identifier, role=e.role.value, url=e.url)
+            for e in discovered.details.endpoints
         ]
         changed.outgoing_token = services.cipher.encrypt(credentials.token)
         changed.token_encoding = discovered.encoding
-        changed.tokens = [IssuedToken(digest=token_digest(token_c), kind=TokenKind.CREDENTIALS, issued_at=now)]
+        changed.tokens = [
+            IssuedToken(digest=token_digest(token_c), kind=TokenKind.CREDENTIALS, issued_at=now)
+        ]
         if [r.role_key for r in changed.roles] != [r.role_key for r in platform.roles]:
             changed.status_changed_at = now
         changed.set_status(ConnectionStatus.CONNECTED, now=now)

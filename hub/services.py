@@ -6,11 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from settings import Settings
-
 from hub.ocpi.types import utc_now
 from hub.secrets import TokenCipher
 from hub.store import Store
+from settings import Settings
 
 
 @dataclass

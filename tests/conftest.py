@@ -2,20 +2,21 @@ from __future__ import annotations
 
 import base64
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import ClientResponse, ClientSession
 from aiohttp.test_utils import TestServer
-from settings import Settings, load_settings
+from blockbuster import blockbuster_ctx
 
 from hub import operators
 from hub.app import create_app
 from hub.bootstrap import build_services
 from hub.secrets import generate_key
 from hub.services import Services
+from settings import Settings, load_settings
 from tests.support.party import Party, PartyBehaviour
 
 
@@ -117,3 +118,11 @@ async def start_party() -> AsyncIterator[Callable[..., Awaitable[Party]]]:
 @pytest.fixture
 async def party(start_party: Callable[..., Awaitable[Party]]) -> Party:
     return await start_party()
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_calls_in_the_event_loop() -> Iterator[None]:
+    """Any blocking call (file, socket, sleep) made inside the event loop fails the test."""
+    with blockbuster_ctx(scanned_modules=["hub", "settings", "workers", "tests"]) as blockbuster:
+        yield
+        del blockbuster

@@ -27,4 +27,6 @@ async def list_client_info(request: web.Request) -> web.Response:
 
 
 def routes() -> list[web.RouteDef]:
-    return [web.get(f"/ocpi/{VERSION}/hubclientinfo", list_client_info, name="hubclientinfo", allow_head=False)]
+    return [
+        web.get(f"/ocpi/{VERSION}/hubclientinfo", list_client_info, name="hubclientinfo", allow_head=False)
+    ]

@@ -1,0 +1,41 @@
+# ocpi-hub: `make` prints this menu.
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint fmt types bench clean
+
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+help: ## show this menu
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked
+	@touch $@
+
+install: .venv/.synced ## create the environment from uv.lock
+
+run: install ## run the hub on the embedded default (SQLite under ./var, no broker)
+	$(UV) run --locked python -m hub serve --host $(HOST) --port $(PORT)
+
+test: install ## run the whole test suite
+	PYTHONASYNCIODEBUG=1 $(UV) run --locked pytest
+
+lint: install ## ruff (lint + format check) and mypy (strict)
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+	$(UV) run --locked mypy
+
+fmt: install ## format the code
+	$(UV) run --locked ruff format .
+	$(UV) run --locked ruff check --fix .
+
+bench: install ## print the benchmark figures
+	$(UV) run --locked python -m bench
+
+clean: ## remove the environment and caches (keeps ./var)
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
