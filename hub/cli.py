@@ -12,6 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
+import structlog
 import typer
 from aiohttp import web
 from rich.console import Console
@@ -25,6 +26,7 @@ from hub.services import Services
 from settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="The ocpi-hub command line.")
 parties = typer.Typer(no_args_is_help=True, help="Platforms connected (or invited) to the hub.")
@@ -71,7 +73,19 @@ def serve(
     """Run the whole hub on the embedded default (SQLite in the data dir, jobs in-process)."""
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
-    web.run_app(create_app(settings), host=host, port=port, access_log=None, print=None)
+    application = create_app(settings)
+
+    async def announce(_: web.Application) -> None:
+        log.info(
+            "hub_started",
+            listening=f"http://{host}:{port}",
+            versions_url=settings.versions_url,
+            store="sqlite" if settings.sqlite_path is not None else "mongodb",
+            jobs="in-process" if settings.embedded_jobs else "celery",
+        )
+
+    application.on_startup.append(announce)
+    web.run_app(application, host=host, port=port, access_log=None, print=None)
 
 
 @parties.command("invite")

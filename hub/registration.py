@@ -9,6 +9,7 @@ answers with its own credentials. The party's token B is kept encrypted; token C
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -49,36 +50,42 @@ class PartyApi:
         self._timeout = timeout
 
     async def discover(
-        self, versions_url: str, token: str, *, preferred: Encoding = "base64"
+        self, versions_url: str, token: str, *, preferred: Encoding = "base64", correlation_id: str
     ) -> PartyEndpoints:
-        """Pick the version and read its endpoints; tries the other token form after a 401."""
-        forms: list[Encoding] = [preferred, "raw" if preferred == "base64" else "base64"]
-        for attempt, encoding in enumerate(forms):
-            status, body = await self._get(versions_url, token, encoding)
-            if status == 401 and attempt == 0:
-                continue
-            versions = self._payload(versions_url, status, body)
-            try:
-                offered = _VERSION_LIST.validate_python(versions)
-            except ValidationError as error:
-                raise ClientApiUnusable(
-                    f"versions at {versions_url} are not OCPI: {describe(error)}"
-                ) from None
-            chosen = choose_version(offered)
-            status, body = await self._get(chosen.url, token, encoding)
-            details_data = self._payload(chosen.url, status, body)
-            try:
-                details = VersionDetails.model_validate(details_data)
-            except ValidationError as error:
-                raise ClientApiUnusable(
-                    f"version details at {chosen.url} are not OCPI: {describe(error)}"
-                ) from None
-            check_details(details, chosen.version)
-            return PartyEndpoints(version=chosen.version, details=details, encoding=encoding)
-        raise ClientApiUnusable(f"{versions_url} refused the token (HTTP 401) in both Base64 and raw form")
+        """Pick the version and read its endpoints.
 
-    async def _get(self, url: str, token: str, encoding: Encoding) -> tuple[int, bytes]:
-        headers = {"Authorization": authorization_header(token, encoding=encoding)}
+        A party that refuses the token (HTTP 401 or 403) in one form is asked again in the other:
+        2.2.1 says Base64, but many platforms still expect the raw token.
+        """
+        encoding = preferred
+        status, body = await self._get(versions_url, token, encoding, correlation_id)
+        if status in (401, 403):
+            encoding = "raw" if preferred == "base64" else "base64"
+            status, body = await self._get(versions_url, token, encoding, correlation_id)
+        versions = self._payload(versions_url, status, body)
+        try:
+            offered = _VERSION_LIST.validate_python(versions)
+        except ValidationError as error:
+            raise ClientApiUnusable(f"versions at {versions_url} are not OCPI: {describe(error)}") from None
+        chosen = choose_version(offered)
+        status, body = await self._get(chosen.url, token, encoding, correlation_id)
+        details_data = self._payload(chosen.url, status, body)
+        try:
+            details = VersionDetails.model_validate(details_data)
+        except ValidationError as error:
+            raise ClientApiUnusable(
+                f"version details at {chosen.url} are not OCPI: {describe(error)}"
+            ) from None
+        check_details(details, chosen.version)
+        return PartyEndpoints(version=chosen.version, details=details, encoding=encoding)
+
+    async def _get(self, url: str, token: str, encoding: Encoding, correlation_id: str) -> tuple[int, bytes]:
+        headers = {
+            "Authorization": authorization_header(token, encoding=encoding),
+            # A new request id for every call the hub makes; the conversation's correlation id.
+            "X-Request-ID": str(uuid.uuid4()),
+            "X-Correlation-ID": correlation_id,
+        }
         try:
             async with self._http.get(url, headers=headers, timeout=self._timeout) as response:
                 return response.status, await response.read()
@@ -124,17 +131,17 @@ class Registration:
             business_details=business,
         )
 
-    async def register(self, platform: Platform, body: Any) -> dict[str, Any]:
+    async def register(self, platform: Platform, body: Any, *, correlation_id: str) -> dict[str, Any]:
         """POST: first registration, with token A."""
         if platform.registered:
             raise MethodNotAllowed("this platform is already registered; use PUT to update its credentials")
-        return await self._connect(platform, body, verb="registered")
+        return await self._connect(platform, body, verb="registered", correlation_id=correlation_id)
 
-    async def update(self, platform: Platform, body: Any) -> dict[str, Any]:
+    async def update(self, platform: Platform, body: Any, *, correlation_id: str) -> dict[str, Any]:
         """PUT: new token B and endpoints, and a new token C in return; the old token C stops working."""
         if not platform.registered:
             raise MethodNotAllowed("this platform is not registered; POST its credentials first")
-        return await self._connect(platform, body, verb="updated")
+        return await self._connect(platform, body, verb="updated", correlation_id=correlation_id)
 
     async def unregister(self, platform: Platform) -> None:
         """DELETE: the platform's tokens stop working, its parties are shown SUSPENDED."""
@@ -152,12 +159,17 @@ class Registration:
             raise MethodNotAllowed("this platform's registration changed meanwhile; try again") from None
         log.info("platform_unregistered", platform=platform.id)
 
-    async def _connect(self, platform: Platform, body: Any, *, verb: str) -> dict[str, Any]:
+    async def _connect(
+        self, platform: Platform, body: Any, *, verb: str, correlation_id: str
+    ) -> dict[str, Any]:
         services = self._services
         credentials = parse(Credentials, body)
         await self._check_roles(platform, credentials)
         discovered = await self._party_api.discover(
-            credentials.url, credentials.token, preferred=platform.token_encoding
+            credentials.url,
+            credentials.token,
+            preferred=platform.token_encoding,
+            correlation_id=correlation_id,
         )
         now = services.clock()
         token_c = new_token()

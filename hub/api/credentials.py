@@ -6,7 +6,7 @@ from aiohttp import ClientTimeout, web
 
 from hub.api.responses import ocpi_response, read_json
 from hub.api.versions import VERSION
-from hub.keys import http_key, platform_key, presented_token_key, services_key
+from hub.keys import correlation_id_key, http_key, platform_key, presented_token_key, services_key
 from hub.registration import PartyApi, Registration
 
 
@@ -25,13 +25,19 @@ async def get_credentials(request: web.Request) -> web.Response:
 async def post_credentials(request: web.Request) -> web.Response:
     platform = request[platform_key]
     body = await read_json(request)
-    return ocpi_response(await _registration(request).register(platform, body))
+    registration = _registration(request)
+    return ocpi_response(
+        await registration.register(platform, body, correlation_id=request[correlation_id_key])
+    )
 
 
 async def put_credentials(request: web.Request) -> web.Response:
     platform = request[platform_key]
     body = await read_json(request)
-    return ocpi_response(await _registration(request).update(platform, body))
+    registration = _registration(request)
+    return ocpi_response(
+        await registration.update(platform, body, correlation_id=request[correlation_id_key])
+    )
 
 
 async def delete_credentials(request: web.Request) -> web.Response:

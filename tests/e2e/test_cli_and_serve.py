@@ -147,6 +147,7 @@ async def test_a_party_registers_using_only_the_invitation_output(
     assert await asyncio.to_thread((Path(env["HUB_DATA_DIR"]) / "secret.key").exists)
     log_text = await asyncio.to_thread(log_path.read_text)
     assert "secret_key_generated" in log_text
+    assert "hub_started" in log_text
     for secret in (invitation["token_a"], token_c, party.token_b):
         assert secret not in log_text
 

@@ -39,9 +39,13 @@ async def test_a_party_registers_with_token_a_and_then_works_with_token_c(hub: H
     assert token_c not in (token_a, party.token_b)
     assert 1 <= len(token_c) <= 64
 
-    # The hub called the party back with token B, Base64-encoded as 2.2.1 asks.
+    # The hub called the party back with token B, Base64-encoded as 2.2.1 asks, each call with a
+    # request id of its own and the registration's correlation id.
     expected = "Token " + base64.b64encode(party.token_b.encode()).decode()
     assert party.seen_authorizations == [expected, expected]
+    request_ids = [request_id for request_id, _ in party.seen_ids]
+    assert all(request_ids) and len(set(request_ids)) == 2
+    assert {correlation for _, correlation in party.seen_ids} == {response.headers["X-Correlation-ID"]}
 
     platform = (await hub.services.store.platforms.all())[0]
     assert platform.registered and platform.status == "CONNECTED"
@@ -165,6 +169,7 @@ async def test_a_second_post_is_405_and_put_or_delete_before_registration_are_40
     ("behaviour", "status_code", "words"),
     [
         (PartyBehaviour(versions_status=500), 3001, "HTTP 500"),
+        (PartyBehaviour(accepts="none"), 3001, "HTTP 401"),
         (PartyBehaviour(versions_body=b"<html>not json</html>"), 3001, "did not answer JSON"),
         (
             PartyBehaviour(versions_body=b'{"status_code": 2000, "timestamp": "2020-01-01T00:00:00Z"}'),
@@ -182,7 +187,15 @@ async def test_a_second_post_is_405_and_put_or_delete_before_registration_are_40
         (PartyBehaviour(versions=["2.1.1", "2.2"]), 3002, "2.1.1, 2.2"),
         (PartyBehaviour(modules=[("locations", "SENDER")]), 3003, "credentials"),
     ],
-    ids=["versions-500", "not-json", "not-success", "bad-versions", "no-common-version", "no-credentials"],
+    ids=[
+        "versions-500",
+        "token-b-refused",
+        "not-json",
+        "not-success",
+        "bad-versions",
+        "no-common-version",
+        "no-credentials",
+    ],
 )
 async def test_registration_fails_with_the_matching_server_error_and_token_a_stays_usable(
     hub: Hub, start_party: StartParty, behaviour: PartyBehaviour, status_code: int, words: str
@@ -330,10 +343,11 @@ async def test_a_multi_role_platform_registers_all_its_parties(hub: Hub, start_p
     await hub.register(rival, token_a, [role("NSP", "nl", "abc")])
 
 
+@pytest.mark.parametrize("refusal_status", [401, 403])
 async def test_a_party_that_only_understands_raw_tokens_is_registered_in_raw_form(
-    hub: Hub, start_party: StartParty
+    hub: Hub, start_party: StartParty, refusal_status: int
 ) -> None:
-    party = await start_party(behaviour=PartyBehaviour(accepts="raw"))
+    party = await start_party(behaviour=PartyBehaviour(accepts="raw", refusal_status=refusal_status))
     token_a = await hub.invite()
     # The party calls the hub with the raw token too, as 2.1.1-era platforms do.
     response = await hub.call(

@@ -32,8 +32,10 @@ class PartyBehaviour:
     )
     versions_status: int = 200
     versions_body: bytes | None = None
-    # "base64": only the 2.2.1 form is accepted; "raw": only the raw token; "both": either.
+    # "base64": only the 2.2.1 form is accepted; "raw": only the raw token; "both": either; "none".
     accepts: str = "base64"
+    # The HTTP status a refused token gets (401 as OCPI says; some platforms answer 403).
+    refusal_status: int = 401
 
 
 class Party:
@@ -44,6 +46,7 @@ class Party:
         self.behaviour = behaviour or PartyBehaviour()
         self.base_url = ""
         self.seen_authorizations: list[str] = []
+        self.seen_ids: list[tuple[str | None, str | None]] = []
         self.app = web.Application()
         self.app.add_routes(
             [
@@ -62,14 +65,20 @@ class Party:
     def _authorized(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
         self.seen_authorizations.append(header)
+        self.seen_ids.append((request.headers.get("X-Request-ID"), request.headers.get("X-Correlation-ID")))
         encoded = "Token " + base64.b64encode(self.token_b.encode()).decode()
         raw = f"Token {self.token_b}"
-        accepted = {"base64": {encoded}, "raw": {raw}, "both": {encoded, raw}}[self.behaviour.accepts]
+        accepted = {"base64": {encoded}, "raw": {raw}, "both": {encoded, raw}, "none": set()}[
+            self.behaviour.accepts
+        ]
         return header in accepted
 
     async def _versions(self, request: web.Request) -> web.Response:
         if not self._authorized(request):
-            return web.json_response(envelope(status_code=2000, status_message="unauthorized"), status=401)
+            return web.json_response(
+                envelope(status_code=2000, status_message="unauthorized"),
+                status=self.behaviour.refusal_status,
+            )
         if self.behaviour.versions_body is not None:
             return web.Response(body=self.behaviour.versions_body, status=self.behaviour.versions_status)
         if self.behaviour.versions_status != 200:
