@@ -18,6 +18,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from hub.platforms import Platform
+from hub.store.mongo_mirror import MongoMirrorStore
+from hub.store.mongo_outbox import MongoOutboxStore
 from hub.store.port import Conflict, StaleWrite
 
 Document = dict[str, Any]
@@ -104,6 +106,8 @@ class MongoStore:
     def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
         self._client = client
         self.platforms = MongoPlatformStore(client[database]["platforms"])
+        self.mirror = MongoMirrorStore(client[database])
+        self.outbox = MongoOutboxStore(client[database])
 
     @classmethod
     async def open(cls, url: str, *, database: str | None = None) -> MongoStore:
@@ -111,6 +115,8 @@ class MongoStore:
         name = database or client.get_default_database(default="ocpi_hub").name
         store = cls(client, name)
         await store.platforms.create_indexes()
+        await store.mirror.create_indexes()
+        await store.outbox.create_indexes()
         return store
 
     async def close(self) -> None:

@@ -6,8 +6,12 @@ regard to case: adapters index the upper-cased key and keep the original spellin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
+from hub.mirror.records import MirrorRecord
+from hub.outbox.records import Delivery, DeliveryState
 from hub.platforms import Platform
 
 
@@ -50,8 +54,84 @@ class PlatformStore(Protocol):
     async def remove(self, platform_id: str) -> bool: ...
 
 
+class MirrorStore(Protocol):
+    """The mirrored OCPI objects, one record per object key (see ``hub.mirror.records``)."""
+
+    async def get(
+        self, module: str, country_code: str, party_id: str, object_id: str, token_type: str | None = None
+    ) -> MirrorRecord | None:
+        """The record with this key, case-insensitively (tokens: ``token_type`` None means RFID)."""
+
+    async def find(self, module: str, object_id: str) -> list[MirrorRecord]:
+        """Records of any owner with this object id, case-insensitively, oldest first (open routing)."""
+
+    async def save(self, record: MirrorRecord) -> MirrorRecord:
+        """Insert (``record.version == 0``) or replace the record if it still has ``record.version``.
+
+        Returns the record as stored: ``seq`` given at first insert and kept, ``version`` bumped.
+        ``StaleWrite`` if the key exists on insert, or the version moved on replace.
+        """
+
+    async def delete(
+        self, module: str, country_code: str, party_id: str, object_id: str, token_type: str | None = None
+    ) -> bool: ...
+
+    async def page(
+        self,
+        module: str,
+        *,
+        viewer_keys: Sequence[str] | None,
+        date_from: datetime | None,
+        date_to: datetime | None,
+        after_seq: int | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[MirrorRecord], int]:
+        """One page in creation order (``seq``) and the number of records matching the filters.
+
+        ``viewer_keys``: the caller's party keys; records whose audience is set are returned only when
+        it shares one of them (None: no visibility filter). ``date_from`` inclusive, ``date_to``
+        exclusive on ``last_updated``. ``after_seq`` (keyset) starts after that seq; ``offset`` skips
+        that many further records. The total ignores ``after_seq``, ``offset`` and ``limit``.
+        """
+
+
+class OutboxStore(Protocol):
+    """Deliveries the hub owes to parties (see ``hub.outbox.records``)."""
+
+    async def add(self, deliveries: Sequence[Delivery]) -> None:
+        """Record all of them, atomically, before anyone is told they were accepted."""
+
+    async def get(self, delivery_id: str) -> Delivery | None: ...
+
+    async def update(self, delivery: Delivery) -> Delivery:
+        """Replace if it still has ``delivery.revision`` and return it with the revision bumped.
+
+        ``StaleWrite`` if another writer got there first.
+        """
+
+    async def due(self, now: datetime, *, limit: int) -> list[Delivery]:
+        """PENDING deliveries whose ``next_attempt_at`` has come, oldest first."""
+
+    async def for_target(
+        self, target_platform_id: str, *, states: Sequence[DeliveryState], limit: int
+    ) -> list[Delivery]:
+        """A receiver's deliveries in these states, oldest first."""
+
+    async def for_object(self, target_platform_id: str, object_key: str) -> list[Delivery]:
+        """Every delivery of one object to one receiver, oldest first (coalescing)."""
+
+    async def by_state(self, state: DeliveryState, *, limit: int, offset: int = 0) -> list[Delivery]: ...
+
+
 class Store(Protocol):
     @property
     def platforms(self) -> PlatformStore: ...
+
+    @property
+    def mirror(self) -> MirrorStore: ...
+
+    @property
+    def outbox(self) -> OutboxStore: ...
 
     async def close(self) -> None: ...

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
 
 from hub.platforms import Platform
+from hub.store import sqlite_mirror, sqlite_outbox
 from hub.store.port import Conflict, StaleWrite
+from hub.store.sqlite_base import Transactions
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS platforms (
@@ -41,30 +41,6 @@ CREATE INDEX IF NOT EXISTS platform_tokens_by_platform ON platform_tokens(platfo
 CREATE INDEX IF NOT EXISTS platform_roles_by_platform ON platform_roles(platform_id);
 CREATE INDEX IF NOT EXISTS platform_parties_by_platform ON platform_parties(platform_id);
 """
-
-
-class Transactions:
-    """Write transactions on one connection, one at a time.
-
-    ``BEGIN IMMEDIATE`` takes the database write lock up front, so two processes never both
-    read-then-write the same revision; the asyncio lock keeps two coroutines of this process from
-    opening a transaction on the same connection at once.
-    """
-
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self._db = db
-        self._lock = asyncio.Lock()
-
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                await self._db.rollback()
-                raise
-            await self._db.commit()
 
 
 class SqlitePlatformStore:
@@ -160,7 +136,10 @@ class SqliteStore:
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
-        self.platforms = SqlitePlatformStore(db, Transactions(db))
+        transactions = Transactions(db)
+        self.platforms = SqlitePlatformStore(db, transactions)
+        self.mirror = sqlite_mirror.SqliteMirrorStore(db, transactions)
+        self.outbox = sqlite_outbox.SqliteOutboxStore(db, transactions)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -171,7 +150,8 @@ class SqliteStore:
         await db.execute("PRAGMA busy_timeout=10000")
         await db.execute("PRAGMA foreign_keys=ON")
         await db.execute("PRAGMA synchronous=NORMAL")
-        await db.executescript(_SCHEMA)
+        for schema in (_SCHEMA, sqlite_mirror.SCHEMA, sqlite_outbox.SCHEMA):
+            await db.executescript(schema)
         return cls(db)
 
     async def close(self) -> None:

@@ -1,0 +1,33 @@
+"""What the SQLite adapters share: write transactions on one connection."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiosqlite
+
+
+class Transactions:
+    """Write transactions on one connection, one at a time.
+
+    ``BEGIN IMMEDIATE`` takes the database write lock up front, so two processes never both
+    read-then-write the same revision; the asyncio lock keeps two coroutines of this process from
+    opening a transaction on the same connection at once.
+    """
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.rollback()
+                raise
+            await self._db.commit()
