@@ -6,11 +6,16 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
-from hub.api import credentials, hubclientinfo, modules, operations, versions
+from hub.api import credentials, hubclientinfo, links, modules, operations, versions
 from hub.api.middlewares import authenticate, observe, ocpi_errors, request_ids
 from hub.bootstrap import build_services
-from hub.keys import http_key, metrics_key, services_key
+from hub.jobs import InProcessJobs
+from hub.keys import forwarder_key, http_key, jobs_key, metrics_key, router_key, services_key
+from hub.mirror.service import Mirror
 from hub.observability import Metrics
+from hub.outbox.deliver import Deliverer
+from hub.routing.forwarder import Forwarder
+from hub.routing.router import Router
 from hub.services import Services
 from settings import Settings
 
@@ -25,7 +30,17 @@ def _lifetime(
         # One pooled client for every call the hub makes to parties.
         async with ClientSession(timeout=timeout, connector=TCPConnector(limit=200)) as session:
             app[http_key] = session
-            yield
+            built = app[services_key]
+            forwarder = Forwarder(session, built.cipher)
+            jobs = InProcessJobs(built, Deliverer(built, session))
+            app[forwarder_key] = forwarder
+            app[jobs_key] = jobs
+            app[router_key] = Router(built, forwarder, Mirror(built.store.mirror), jobs.deliver)
+            jobs.start()
+            try:
+                yield
+            finally:
+                await jobs.close()
         if owned:
             await app[services_key].close()
 
@@ -41,5 +56,6 @@ def create_app(settings: Settings, *, services: Services | None = None) -> web.A
     app.add_routes(credentials.routes())
     app.add_routes(hubclientinfo.routes())
     app.add_routes(modules.routes())
+    app.add_routes(links.routes())
     app.add_routes(operations.routes())
     return app

@@ -9,6 +9,7 @@
     │   ├── UnknownToken              2004  (real-time authorization answers HTTP 404)
     │   ├── Unauthorized              2000  HTTP 401: no token, unknown token, token A outside registration
     │   ├── NotFound                  2000  HTTP 404: no such resource
+    │   ├── ForeignParty              2001  HTTP 404: a Client Owned Object URL of another party
     │   └── MethodNotAllowed          2000  HTTP 405: e.g. a second credentials POST
     ├── ServerError                   3000
     │   ├── ClientApiUnusable         3001  the party's versions or details could not be read
@@ -67,6 +68,13 @@ class Unauthorized(ClientRequestError):
 
 
 class NotFound(ClientRequestError):
+    http_status = 404
+
+
+class ForeignParty(ClientRequestError):
+    """Digest §1.4: access to another party's Client Owned Object URL MAY be answered 404."""
+
+    ocpi_status = OcpiStatus.INVALID_PARAMETERS
     http_status = 404
 
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from aiohttp import ClientSession, web
 
+from hub.jobs import InProcessJobs
 from hub.observability import Metrics
 from hub.platforms import IssuedToken, Platform
+from hub.routing.forwarder import Forwarder
+from hub.routing.router import Router
 from hub.services import Services
 
 services_key = web.AppKey("services", Services)
 http_key = web.AppKey("http", ClientSession)
 metrics_key = web.AppKey("metrics", Metrics)
+router_key = web.AppKey("router", Router)
+forwarder_key = web.AppKey("forwarder", Forwarder)
+jobs_key = web.AppKey("jobs", InProcessJobs)
 
 request_id_key = web.RequestKey("request_id", str)
 correlation_id_key = web.RequestKey("correlation_id", str)

@@ -8,6 +8,7 @@ import structlog
 
 from hub.ocpi.types import format_datetime
 from hub.ocpi.v2_2_1.hubclientinfo import ConnectionStatus
+from hub.outbox.clientinfo import push_client_info
 from hub.platforms import Platform
 from hub.registration import issue_invitation
 from hub.services import Services
@@ -58,6 +59,8 @@ async def _change_status(services: Services, reference: str, status: ConnectionS
         except StaleWrite:
             continue
         log.info("platform_status_set", platform=platform.id, status=status.value)
+        # Recorded in the outbox; the running hub delivers it (its sweeper looks every few seconds).
+        await push_client_info(services, stored)
         return stored
     raise OperatorError("the platform keeps changing; try again")
 
@@ -74,6 +77,11 @@ async def resume(services: Services, reference: str) -> Platform:
 async def remove(services: Services, reference: str) -> Platform:
     """Forget the platform: its tokens, roles and endpoints."""
     platform = await find(services, reference)
+    if platform.registered:
+        # Its parties are gone for good: tell the others before forgetting them.
+        leaving = platform.model_copy(deep=True)
+        leaving.set_status(ConnectionStatus.SUSPENDED, now=services.clock())
+        await push_client_info(services, leaving)
     await services.store.platforms.remove(platform.id)
     log.info("platform_removed", platform=platform.id)
     return platform

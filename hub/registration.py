@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -111,12 +112,22 @@ class PartyApi:
         return document.get("data")
 
 
+# Told about every platform whose registration changed (True: it has just registered), after the
+# change is stored: the hub pushes Hub Client Info from there.
+Announce = Callable[[Platform, bool], Awaitable[None]]
+
+
+async def _silent(_: Platform, __: bool) -> None:
+    return None
+
+
 class Registration:
     """Changes a platform's registration; one method per credentials method."""
 
-    def __init__(self, services: Services, party_api: PartyApi) -> None:
+    def __init__(self, services: Services, party_api: PartyApi, announce: Announce = _silent) -> None:
         self._services = services
         self._party_api = party_api
+        self._announce = announce
 
     def credentials_for(self, token: str) -> dict[str, Any]:
         settings = self._services.settings
@@ -154,10 +165,11 @@ class Registration:
         changed.outgoing_token = None
         changed.set_status(ConnectionStatus.SUSPENDED, now=now)
         try:
-            await self._services.store.platforms.update(changed)
+            stored = await self._services.store.platforms.update(changed)
         except StaleWrite:
             raise MethodNotAllowed("this platform's registration changed meanwhile; try again") from None
         log.info("platform_unregistered", platform=platform.id)
+        await self._announce(stored, False)
 
     async def _connect(
         self, platform: Platform, body: Any, *, verb: str, correlation_id: str
@@ -199,7 +211,7 @@ class Registration:
             changed.status_changed_at = now
         changed.set_status(ConnectionStatus.CONNECTED, now=now)
         try:
-            await services.store.platforms.update(changed)
+            stored = await services.store.platforms.update(changed)
         except StaleWrite:
             # Another request with the same token won the race; this one's token is spent.
             raise MethodNotAllowed("this platform's registration changed meanwhile") from None
@@ -212,6 +224,7 @@ class Registration:
             version=discovered.version,
             endpoints=len(changed.endpoints),
         )
+        await self._announce(stored, not platform.registered)
         return self.credentials_for(token_c)
 
     async def _check_roles(self, platform: Platform, credentials: Credentials) -> None:

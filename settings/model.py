@@ -48,8 +48,24 @@ class Settings(BaseSettings):
     request_timeout: Annotated[float, Field(gt=0)] = 30.0
     # Days an unused registration token (token A) stays valid.
     invite_ttl_days: Annotated[int, Field(gt=0)] = 14
-    # Largest page the hub serves on its own paginated lists (X-Limit), and the default page.
+    # Largest page the hub serves on its own paginated lists (X-Limit), and the default page;
+    # per module overrides as JSON, e.g. HUB_PAGE_LIMITS='{"locations": 50, "cdrs": 200}'.
     page_limit_max: Annotated[int, Field(gt=0, le=10_000)] = 100
+    page_limits: dict[str, Annotated[int, Field(gt=0, le=10_000)]] = Field(default_factory=dict)
+    # Seconds the hub waits for the receiver of a forwarded request before answering 4002.
+    forward_timeout: Annotated[float, Field(gt=0)] = 30.0
+    # Real-time authorization waits less: a driver stands at the charger.
+    authorize_timeout: Annotated[float, Field(gt=0)] = 5.0
+    # When the eMSP does not answer an authorization in time: "mirror" answers from the token the
+    # hub holds (if any), "none" answers the hub error.
+    authorize_fallback: Literal["mirror", "none"] = "mirror"
+    # Seconds a hub URL that stands in for a party's URL (response_url, Location, Link) stays usable.
+    link_ttl: Annotated[int, Field(gt=0)] = 86_400
+    # Seconds between two looks for deliveries that are due again (embedded job mode).
+    sweep_interval: Annotated[float, Field(gt=0)] = 5.0
+
+    # The event loop ``serve`` runs on: uvloop (faster) or the standard library's.
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -128,6 +144,9 @@ class Settings(BaseSettings):
         if self.store_url.startswith("sqlite:///"):
             return Path(self.store_url.removeprefix("sqlite:///"))
         return None
+
+    def page_limit(self, module: str) -> int:
+        return self.page_limits.get(module, self.page_limit_max)
 
     @property
     def embedded_jobs(self) -> bool:

@@ -6,7 +6,9 @@ from aiohttp import ClientTimeout, web
 
 from hub.api.responses import ocpi_response, read_json
 from hub.api.versions import VERSION
-from hub.keys import correlation_id_key, http_key, platform_key, presented_token_key, services_key
+from hub.keys import correlation_id_key, http_key, jobs_key, platform_key, presented_token_key, services_key
+from hub.outbox.clientinfo import push_client_info
+from hub.platforms import Platform
 from hub.registration import PartyApi, Registration
 
 
@@ -14,7 +16,12 @@ def _registration(request: web.Request) -> Registration:
     services = request.app[services_key]
     settings = services.settings
     timeout = ClientTimeout(total=settings.request_timeout, connect=settings.connect_timeout)
-    return Registration(services, PartyApi(request.app[http_key], timeout=timeout))
+    jobs = request.app[jobs_key]
+
+    async def announce(platform: Platform, welcome: bool) -> None:
+        await jobs.deliver(await push_client_info(services, platform, welcome=welcome))
+
+    return Registration(services, PartyApi(request.app[http_key], timeout=timeout), announce)
 
 
 async def get_credentials(request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ would otherwise treat every empty array as the same (missing) key.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient
@@ -18,6 +19,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from hub.platforms import Platform
+from hub.routing.links import ProxyLink
 from hub.store.mongo_mirror import MongoMirrorStore
 from hub.store.mongo_outbox import MongoOutboxStore
 from hub.store.port import Conflict, StaleWrite
@@ -100,6 +102,31 @@ class MongoPlatformStore:
         return [_from_document(document) async for document in cursor]
 
 
+class MongoLinkStore:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self._links = collection
+
+    async def create_indexes(self) -> None:
+        await self._links.create_index([("expires_at", ASCENDING)])
+
+    async def add(self, link: ProxyLink) -> None:
+        document: Document = link.model_dump(mode="json")
+        document["_id"] = document.pop("id")
+        document["expires_at"] = link.expires_at  # a BSON date, so purge compares instants
+        await self._links.insert_one(document)
+
+    async def get(self, link_id: str) -> ProxyLink | None:
+        document = await self._links.find_one({"_id": link_id})
+        if document is None:
+            return None
+        document["id"] = document.pop("_id")
+        return ProxyLink.model_validate(document)
+
+    async def purge(self, before: datetime) -> int:
+        result = await self._links.delete_many({"expires_at": {"$lt": before}})
+        return result.deleted_count
+
+
 class MongoStore:
     """The MongoDB adapter of the store port."""
 
@@ -108,6 +135,7 @@ class MongoStore:
         self.platforms = MongoPlatformStore(client[database]["platforms"])
         self.mirror = MongoMirrorStore(client[database])
         self.outbox = MongoOutboxStore(client[database])
+        self.links = MongoLinkStore(client[database]["links"])
 
     @classmethod
     async def open(cls, url: str, *, database: str | None = None) -> MongoStore:
@@ -117,6 +145,7 @@ class MongoStore:
         await store.platforms.create_indexes()
         await store.mirror.create_indexes()
         await store.outbox.create_indexes()
+        await store.links.create_indexes()
         return store
 
     async def close(self) -> None:

@@ -13,6 +13,7 @@ from typing import Protocol
 from hub.mirror.records import MirrorRecord
 from hub.outbox.records import Delivery, DeliveryState
 from hub.platforms import Platform
+from hub.routing.links import ProxyLink
 
 
 class StoreError(Exception):
@@ -95,6 +96,20 @@ class MirrorStore(Protocol):
         that many further records. The total ignores ``after_seq``, ``offset`` and ``limit``.
         """
 
+    async def page_json(
+        self,
+        module: str,
+        *,
+        viewer_keys: Sequence[str] | None,
+        date_from: datetime | None,
+        date_to: datetime | None,
+        after_seq: int | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[tuple[int, str]], int]:
+        """As ``page``, but each record as ``(seq, document as stored JSON text)``, parsed by no one:
+        GET all relays documents, and parsing them only to write them again costs more than the query."""
+
 
 class OutboxStore(Protocol):
     """Deliveries the hub owes to parties (see ``hub.outbox.records``)."""
@@ -124,6 +139,18 @@ class OutboxStore(Protocol):
     async def by_state(self, state: DeliveryState, *, limit: int, offset: int = 0) -> list[Delivery]: ...
 
 
+class LinkStore(Protocol):
+    """Hub URLs standing in for parties' URLs (see ``hub.routing.links``)."""
+
+    async def add(self, link: ProxyLink) -> None: ...
+
+    async def get(self, link_id: str) -> ProxyLink | None:
+        """The link, whether or not it has expired (the caller decides)."""
+
+    async def purge(self, before: datetime) -> int:
+        """Forget links that expired before this moment; returns how many."""
+
+
 class Store(Protocol):
     @property
     def platforms(self) -> PlatformStore: ...
@@ -133,5 +160,8 @@ class Store(Protocol):
 
     @property
     def outbox(self) -> OutboxStore: ...
+
+    @property
+    def links(self) -> LinkStore: ...
 
     async def close(self) -> None: ...

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import aiosqlite
 
 from hub.platforms import Platform
+from hub.routing.links import ProxyLink
 from hub.store import sqlite_mirror, sqlite_outbox
 from hub.store.port import Conflict, StaleWrite
 from hub.store.sqlite_base import Transactions
@@ -37,6 +39,12 @@ CREATE TABLE IF NOT EXISTS platform_parties (
     platform_id TEXT NOT NULL REFERENCES platforms(id) ON DELETE CASCADE,
     PRIMARY KEY (party_key, platform_id)
 );
+CREATE TABLE IF NOT EXISTS links (
+    id          TEXT PRIMARY KEY,
+    expires_at  REAL NOT NULL,
+    document    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS links_by_expiry ON links(expires_at);
 CREATE INDEX IF NOT EXISTS platform_tokens_by_platform ON platform_tokens(platform_id);
 CREATE INDEX IF NOT EXISTS platform_roles_by_platform ON platform_roles(platform_id);
 CREATE INDEX IF NOT EXISTS platform_parties_by_platform ON platform_parties(platform_id);
@@ -131,6 +139,28 @@ class SqlitePlatformStore:
         return [Platform.model_validate_json(row[0]) for row in rows]
 
 
+class SqliteLinkStore:
+    def __init__(self, db: aiosqlite.Connection, transactions: Transactions) -> None:
+        self._db = db
+        self._transactions = transactions
+
+    async def add(self, link: ProxyLink) -> None:
+        async with self._transactions.write() as db:
+            await db.execute(
+                "INSERT INTO links (id, expires_at, document) VALUES (?, ?, ?)",
+                (link.id, link.expires_at.timestamp(), link.model_dump_json()),
+            )
+
+    async def get(self, link_id: str) -> ProxyLink | None:
+        rows = list(await self._db.execute_fetchall("SELECT document FROM links WHERE id = ?", (link_id,)))
+        return ProxyLink.model_validate_json(rows[0][0]) if rows else None
+
+    async def purge(self, before: datetime) -> int:
+        async with self._transactions.write() as db:
+            cursor = await db.execute("DELETE FROM links WHERE expires_at < ?", (before.timestamp(),))
+        return cursor.rowcount
+
+
 class SqliteStore:
     """The SQLite adapter of the store port."""
 
@@ -140,6 +170,7 @@ class SqliteStore:
         self.platforms = SqlitePlatformStore(db, transactions)
         self.mirror = sqlite_mirror.SqliteMirrorStore(db, transactions)
         self.outbox = sqlite_outbox.SqliteOutboxStore(db, transactions)
+        self.links = SqliteLinkStore(db, transactions)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:

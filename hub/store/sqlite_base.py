@@ -31,3 +31,12 @@ class Transactions:
                 await self._db.rollback()
                 raise
             await self._db.commit()
+
+    @asynccontextmanager
+    async def single(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One statement that is atomic by itself (autocommit): no BEGIN, no COMMIT, one hop.
+
+        Still taken under the lock, so it never lands inside another coroutine's transaction.
+        """
+        async with self._lock:
+            yield self._db

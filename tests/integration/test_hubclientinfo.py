@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from hub.ocpi.v2_2_1.hubclientinfo import ClientInfo
 from tests.conftest import Hub
-from tests.support.party import Party, role
+from tests.integration.conftest import Network, settle
+from tests.support.network import join
+from tests.support.party import Party, Received, role
 
 StartParty = Callable[..., Awaitable[Party]]
 
@@ -76,3 +79,56 @@ async def test_invited_platforms_that_never_registered_are_not_listed(hub: Hub, 
     token_c = await hub.register(party, await hub.invite(), [role("CPO", "NL", "TNM")])
     body = await (await hub.call("GET", "/ocpi/2.2.1/hubclientinfo", token_c)).json()
     assert [i["party_id"] for i in body["data"]] == ["TNM"]
+
+
+# --- pushes ---------------------------------------------------------------------------------------------
+
+
+def _client_infos(received: list[Received]) -> list[dict[str, object]]:
+    return [json.loads(r.body) | {"path": r.path} for r in received if r.module == "hubclientinfo"]
+
+
+async def test_a_new_party_is_announced_to_the_others_and_told_about_them(
+    net: Network, start_party: StartParty
+) -> None:
+    newcomer = await join(net.hub, start_party, "EMSP", "BE", "NEW")
+    await settle(net.hub)
+    for member in (net.cpo, net.msp, net.emp):
+        [info] = _client_infos(member.party.received)
+        assert info["path"] == "/BE/NEW"
+        assert (info["country_code"], info["party_id"], info["role"], info["status"]) == (
+            "BE",
+            "NEW",
+            "EMSP",
+            "CONNECTED",
+        )
+        headers = next(r.headers for r in member.party.received if r.module == "hubclientinfo")
+        assert "OCPI-to-country-code" not in headers  # a configuration module: no routing headers
+    welcomed = {(i["party_id"], i["status"]) for i in _client_infos(newcomer.party.received)}
+    assert welcomed == {("CPO", "CONNECTED"), ("MSP", "CONNECTED"), ("EMP", "CONNECTED")}
+
+
+async def test_suspension_and_unregistration_are_pushed(net: Network) -> None:
+    from hub import operators
+    from hub.keys import jobs_key
+
+    await operators.suspend(net.hub.services, "FR*EMP")
+    # An operator command records the pushes; the running hub's sweeper delivers them.
+    await net.hub.server.app[jobs_key].sweep()
+    for member in (net.cpo, net.msp):
+        assert [(i["party_id"], i["status"]) for i in _client_infos(member.party.received)] == [
+            ("EMP", "SUSPENDED")
+        ]
+    assert _client_infos(net.emp.party.received) == []  # a suspended platform is told nothing
+
+    for member in (net.cpo, net.msp):
+        member.party.received.clear()
+    assert (await net.msp.call("DELETE", "/ocpi/2.2.1/credentials")).status == 200
+    await settle(net.hub)
+    assert [(i["party_id"], i["status"]) for i in _client_infos(net.cpo.party.received)] == [
+        ("MSP", "SUSPENDED")
+    ]
+    # It stays listed, with a status other than CONNECTED.
+    listed = await net.cpo.call("GET", "/ocpi/2.2.1/hubclientinfo")
+    statuses = {i["party_id"]: i["status"] for i in (await listed.json())["data"]}
+    assert statuses == {"CPO": "CONNECTED", "MSP": "SUSPENDED", "EMP": "SUSPENDED"}

@@ -51,7 +51,7 @@ async def test_a_party_registers_with_token_a_and_then_works_with_token_c(hub: H
     assert platform.registered and platform.status == "CONNECTED"
     assert platform.version == "2.2.1"
     assert platform.endpoint("locations", "SENDER") is not None
-    assert platform.endpoint("locations", "SENDER").url == f"{party.base_url}/ocpi/2.2.1/locations"  # type: ignore[union-attr]
+    assert platform.endpoint("locations", "SENDER").url == party.endpoint_url("locations", "SENDER")  # type: ignore[union-attr]
     assert hub.services.cipher.decrypt(platform.outgoing_token or "") == party.token_b
 
     for path in ("/ocpi/versions", "/ocpi/2.2.1", "/ocpi/2.2.1/credentials"):

@@ -1,12 +1,14 @@
-"""A party platform written for the tests: versions, version details and credentials over real HTTP.
+"""A party platform written for the tests: versions, version details and every module over real HTTP.
 
 It behaves as a CPO/eMSP platform would when the hub registers it, and can be told to misbehave
-(no 2.2.1, missing endpoints, broken versions, raw-only tokens) to exercise the hub's errors.
+(no 2.2.1, missing endpoints, broken versions, raw-only tokens) to exercise the hub's errors. Its
+module endpoints record every request they receive and answer 1000, or whatever ``handler`` says.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +40,22 @@ class PartyBehaviour:
     refusal_status: int = 401
 
 
+@dataclass
+class Received:
+    """One request a party's module endpoint received."""
+
+    method: str
+    module: str
+    role: str
+    path: str  # raw path after the module URL
+    query_string: str
+    headers: dict[str, str]
+    body: bytes
+
+
+Handler = Callable[[web.Request, Received], Awaitable[web.StreamResponse]]
+
+
 class Party:
     """One party platform: its app, its token B, and what it saw."""
 
@@ -47,13 +65,38 @@ class Party:
         self.base_url = ""
         self.seen_authorizations: list[str] = []
         self.seen_ids: list[tuple[str | None, str | None]] = []
+        self.received: list[Received] = []
+        self.handler: Handler | None = None
         self.app = web.Application()
         self.app.add_routes(
             [
                 web.get("/ocpi/versions", self._versions),
                 web.get("/ocpi/{version}/details", self._details),
+                web.route("*", "/ocpi/{version}/{role:sender|receiver}/{module}{tail:.*}", self._module),
             ]
         )
+
+    def endpoint_url(self, module: str, role: str, version: str = "2.2.1") -> str:
+        return f"{self.base_url}/ocpi/{version}/{role.lower()}/{module}"
+
+    async def _module(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorized(request):
+            return web.json_response(envelope(status_code=2000, status_message="unauthorized"), status=401)
+        module, role = request.match_info["module"], request.match_info["role"]
+        prefix = f"/ocpi/{request.match_info['version']}/{role}/{module}"
+        received = Received(
+            method=request.method,
+            module=module,
+            role=role.upper(),
+            path=request.rel_url.raw_path[len(prefix) :],
+            query_string=request.query_string,
+            headers=dict(request.headers),
+            body=await request.read(),
+        )
+        self.received.append(received)
+        if self.handler is not None:
+            return await self.handler(request, received)
+        return web.json_response(envelope())
 
     @property
     def versions_url(self) -> str:
@@ -91,7 +134,7 @@ class Party:
             return web.json_response(envelope(status_code=2000, status_message="unauthorized"), status=401)
         version = request.match_info["version"]
         endpoints = [
-            {"identifier": module, "role": role, "url": f"{self.base_url}/ocpi/{version}/{module}"}
+            {"identifier": module, "role": role, "url": self.endpoint_url(module, role, version)}
             for module, role in self.behaviour.modules
         ]
         return web.json_response(envelope({"version": version, "endpoints": endpoints}))

@@ -1,0 +1,68 @@
+"""The job-queue port, embedded mode: deliveries are attempted inside the hub process.
+
+The routing code hands over delivery ids and never waits for the attempts. A sweeper looks for
+deliveries that are due again (retries) or were left behind by a crash. With a broker configured,
+the same port sends the ids to Celery workers instead (see ``workers/``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+
+import structlog
+
+from hub.outbox.deliver import Deliverer
+from hub.services import Services
+
+log = structlog.get_logger(__name__)
+
+
+class InProcessJobs:
+    def __init__(self, services: Services, deliverer: Deliverer) -> None:
+        self._services = services
+        self._deliverer = deliverer
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def deliver(self, delivery_ids: Iterable[str]) -> None:
+        """Attempt these deliveries now, in the background."""
+        task: asyncio.Task[object] = asyncio.create_task(self._deliverer.attempt_many(list(delivery_ids)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever())
+
+    async def sweep(self) -> int:
+        """Attempt every delivery that is due; returns how many."""
+        due = await self._services.store.outbox.due(self._services.clock(), limit=200)
+        if due:
+            await self._deliverer.attempt_many([d.id for d in due])
+        return len(due)
+
+    async def _sweep_forever(self) -> None:
+        interval = self._services.settings.sweep_interval
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("outbox_sweep_failed")
+
+    async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        if self._tasks:
+            # Attempts under way finish (they are short); anything left stays PENDING in the store.
+            await asyncio.wait(self._tasks, timeout=10)
+            for task in self._tasks:
+                task.cancel()
+
+    async def idle(self) -> None:
+        """Wait until the attempts handed over so far are done (tests, orderly shutdown)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))

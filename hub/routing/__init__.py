@@ -1,0 +1,1 @@
+"""Routing between parties: pure decisions (``table``, ``identity``, ``bodies``) and one forwarder."""
