@@ -82,10 +82,22 @@ def serve(
             versions_url=settings.versions_url,
             store="sqlite" if settings.sqlite_path is not None else "mongodb",
             jobs="in-process" if settings.embedded_jobs else "celery",
+            event_loop=type(asyncio.get_running_loop()).__module__.split(".")[0],
         )
 
     application.on_startup.append(announce)
-    web.run_app(application, host=host, port=port, access_log=None, print=None)
+    web.run_app(application, host=host, port=port, access_log=None, print=None, loop=_event_loop(settings))
+
+
+def _event_loop(settings: Settings) -> asyncio.AbstractEventLoop:
+    if settings.event_loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:  # a platform without it: the standard loop does the same, slower
+            log.warning("uvloop_unavailable")
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 @parties.command("invite")
