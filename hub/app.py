@@ -8,15 +8,17 @@ from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
 from hub.api import credentials, hubclientinfo, links, modules, operations, versions
 from hub.api.middlewares import authenticate, observe, ocpi_errors, request_ids
+from hub.background import Background
 from hub.bootstrap import build_services
 from hub.jobs import InProcessJobs
-from hub.keys import forwarder_key, http_key, jobs_key, metrics_key, router_key, services_key
+from hub.keys import background_key, forwarder_key, http_key, jobs_key, metrics_key, router_key, services_key
 from hub.mirror.service import Mirror
 from hub.observability import Metrics
 from hub.outbox.deliver import Deliverer
 from hub.routing.forwarder import Forwarder
 from hub.routing.router import Router
 from hub.services import Services
+from hub.store.cached import CachedStore
 from settings import Settings
 
 
@@ -31,15 +33,20 @@ def _lifetime(
         async with ClientSession(timeout=timeout, connector=TCPConnector(limit=200)) as session:
             app[http_key] = session
             built = app[services_key]
+            if settings.platform_cache_seconds > 0 and not isinstance(built.store, CachedStore):
+                built.store = CachedStore(built.store, ttl=settings.platform_cache_seconds)
             forwarder = Forwarder(session, built.cipher)
             jobs = InProcessJobs(built, Deliverer(built, session))
             app[forwarder_key] = forwarder
             app[jobs_key] = jobs
-            app[router_key] = Router(built, forwarder, Mirror(built.store.mirror), jobs.deliver)
+            background = Background()
+            app[background_key] = background
+            app[router_key] = Router(built, forwarder, Mirror(built.store.mirror), jobs.deliver, background)
             jobs.start()
             try:
                 yield
             finally:
+                await background.close()
                 await jobs.close()
         if owned:
             await app[services_key].close()

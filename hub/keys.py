@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import ClientSession, web
 
+from hub.background import Background
 from hub.jobs import InProcessJobs
 from hub.observability import Metrics
 from hub.platforms import IssuedToken, Platform
@@ -17,6 +18,7 @@ metrics_key = web.AppKey("metrics", Metrics)
 router_key = web.AppKey("router", Router)
 forwarder_key = web.AppKey("forwarder", Forwarder)
 jobs_key = web.AppKey("jobs", InProcessJobs)
+background_key = web.AppKey("background", Background)
 
 request_id_key = web.RequestKey("request_id", str)
 correlation_id_key = web.RequestKey("correlation_id", str)

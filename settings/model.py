@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     authorize_fallback: Literal["mirror", "none"] = "mirror"
     # Seconds a hub URL that stands in for a party's URL (response_url, Location, Link) stays usable.
     link_ttl: Annotated[int, Field(gt=0)] = 86_400
+    # Seconds a hub process reuses a token or receiver look-up. Changes made by another process
+    # (an operator command, another hub process) take effect within this time; 0: never reuse.
+    platform_cache_seconds: Annotated[float, Field(ge=0)] = 1.0
     # Seconds between two looks for deliveries that are due again (embedded job mode).
     sweep_interval: Annotated[float, Field(gt=0)] = 5.0
 

@@ -118,6 +118,24 @@ _ID_FIELD = {
 }
 
 
+def check_ids(module: str, path: ObjectPath, body: Mapping[str, Any]) -> None:
+    """The ids a body carries must be the ones its URL names (digest §1.9); ``IdMismatch`` if not.
+
+    Pure and storage-free, so the hub can refuse a push before it forwards anything.
+    """
+    if path.connector_id is not None:
+        _check_id(body, "id", path.connector_id)
+    elif path.evse_uid is not None:
+        _check_id(body, "uid", path.evse_uid)
+    else:
+        kind = MirroredModule(module)
+        _check_id(body, "country_code", path.country_code)
+        _check_id(body, "party_id", path.party_id)
+        _check_id(body, _ID_FIELD[kind], path.object_id)
+        if kind is MirroredModule.TOKENS:
+            _check_id(body, "type", path.token_type or DEFAULT_TOKEN_TYPE)
+
+
 def _merge(
     module: MirroredModule,
     stored: Mapping[str, Any] | None,
@@ -132,11 +150,7 @@ def _merge(
         return _merge_into_location(stored, path, body, patch=patch)
     if module is MirroredModule.CDRS and patch:
         raise NotPatchable("CDRs cannot be patched")
-    _check_id(body, "country_code", path.country_code)
-    _check_id(body, "party_id", path.party_id)
-    _check_id(body, _ID_FIELD[module], path.object_id)
-    if module is MirroredModule.TOKENS:
-        _check_id(body, "type", path.token_type or DEFAULT_TOKEN_TYPE)
+    check_ids(module, path, body)
     pushed = _last_updated(body)
     if stored is None:
         if patch:

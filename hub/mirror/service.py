@@ -3,6 +3,7 @@ compare-and-set, and read pages back."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from hub.mirror.merge import (
     MissingParent,
     NotPatchable,
     ObjectPath,
+    check_ids,
     merge_patch,
     merge_put,
 )
@@ -49,15 +51,87 @@ class PushOutcome:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A parsed push whose ids match its URL, ready to be applied."""
+
+    module: str
+    method: str
+    path: ObjectPath
+    key: str
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Page:
     documents: list[bytes]  # each object's JSON
     total: int
     next_after: int | None  # the keyset of the next page, None on the last one
 
 
+@dataclass(frozen=True)
+class _Known:
+    """What this process last read or wrote of a record: enough to replace it without reading it."""
+
+    version: int
+    seq: int
+    last_updated: str
+    audience: list[str] | None
+
+
 class Mirror:
     def __init__(self, store: MirrorStore) -> None:
         self._store = store
+        # A whole-object PUT needs only the stored version and last_updated, not the document: this
+        # process keeps them for the records it touched. Safe with other writers: a save from a
+        # stale version is refused by the store, and the push then reads the record and merges again.
+        self._known: dict[str, _Known] = {}
+        self._in_order: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    def _remember(self, key: str, record: MirrorRecord) -> None:
+        if len(self._known) > 50_000:
+            self._known.clear()
+        self._known[key] = _Known(
+            record.version, record.seq, str(record.document.get("last_updated", "")), record.audience
+        )
+
+    async def _stored(self, module: str, path: ObjectPath, key: str, method: str) -> MirrorRecord | None:
+        known = self._known.get(key)
+        if known is not None and method == "PUT" and path.evse_uid is None:
+            return MirrorRecord.model_construct(
+                module=MirroredModule(module),
+                country_code=path.country_code,
+                party_id=path.party_id,
+                object_id=path.object_id,
+                token_type=path.token_type,
+                document={"last_updated": known.last_updated},
+                last_updated=utc_now(),
+                audience=known.audience,
+                seq=known.seq,
+                version=known.version,
+            )
+        stored = await self._store.get(
+            module, path.country_code, path.party_id, path.object_id, path.token_type
+        )
+        if stored is not None:
+            self._remember(key, stored)
+        return stored
+
+    def prepare(
+        self, module: str, method: str, url: ObjectUrl | None, token_type: str | None, body: bytes
+    ) -> Prepared | None:
+        """Parse a push and check its ids against its URL (2001 on a mismatch), touching no storage;
+        None when the module is not mirrored."""
+        if module not in _MIRRORED:
+            return None
+        document: dict[str, Any] = json.loads(body) if body.strip() else {}
+        path = self._path(module, url, token_type, document)
+        if method != "DELETE":
+            try:
+                check_ids(module, path, document)
+            except IdMismatch as error:
+                raise InvalidParameters(str(error)) from None
+        key = storage_key(module, path.country_code, path.party_id, path.object_id, path.token_type)
+        return Prepared(module, method, path, key, document)
 
     async def push(
         self,
@@ -70,20 +144,40 @@ class Mirror:
         strict: bool,
     ) -> PushOutcome | None:
         """Apply one push; None when the module is not mirrored or (not ``strict``) cannot be placed."""
-        if module not in _MIRRORED:
-            return None
-        document: dict[str, Any] = json.loads(body) if body.strip() else {}
-        path = self._path(module, url, token_type, document)
-        key = storage_key(module, path.country_code, path.party_id, path.object_id, path.token_type)
+        prepared = self.prepare(module, method, url, token_type, body)
+        return None if prepared is None else await self.apply(prepared, strict=strict)
+
+    async def apply_in_order(self, prepared: Prepared, *, strict: bool) -> PushOutcome | None:
+        """``apply``, one push of a key at a time, in the order they were handed over: a PATCH
+        applied in the background never overtakes the PUT that created its object."""
+        lock, users = self._in_order.get(prepared.key, (asyncio.Lock(), 0))
+        self._in_order[prepared.key] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self.apply(prepared, strict=strict)
+        finally:
+            lock, users = self._in_order[prepared.key]
+            if users == 1:
+                del self._in_order[prepared.key]
+            else:
+                self._in_order[prepared.key] = (lock, users - 1)
+
+    async def apply(self, prepared: Prepared, *, strict: bool) -> PushOutcome | None:
+        module, method, path, key, document = (
+            prepared.module,
+            prepared.method,
+            prepared.path,
+            prepared.key,
+            prepared.document,
+        )
         if method == "DELETE":
+            self._known.pop(key, None)
             await self._store.delete(
                 module, path.country_code, path.party_id, path.object_id, path.token_type
             )
             return PushOutcome(changed=True, key=key, version=format_datetime(utc_now()), audience=None)
         for _ in range(_RETRIES):
-            stored = await self._store.get(
-                module, path.country_code, path.party_id, path.object_id, path.token_type
-            )
+            stored = await self._stored(module, path, key, method)
             try:
                 merged = self._merge(module, method, stored, path, document)
             except (IdMismatch, BadTimestamp, NotPatchable) as error:
@@ -112,9 +206,11 @@ class Mirror:
                 version=stored.version if stored else 0,
             )
             try:
-                await self._store.save(record)
+                saved = await self._store.save(record)
             except StaleWrite:
+                self._known.pop(key, None)
                 continue  # someone wrote meanwhile: merge again onto what they wrote
+            self._remember(key, saved)
             return PushOutcome(
                 changed=True, key=key, version=format_datetime(merged.last_updated), audience=visible_to
             )

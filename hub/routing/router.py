@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import structlog
 
+from hub.background import Background
 from hub.errors import (
     ForwardTimeout,
     InvalidParameters,
@@ -105,10 +106,13 @@ def parties_of(platform: Platform) -> list[PartyRef]:
 
 
 class Router:
-    def __init__(self, services: Services, forwarder: Forwarder, mirror: Mirror, deliver: Any) -> None:
+    def __init__(
+        self, services: Services, forwarder: Forwarder, mirror: Mirror, deliver: Any, background: Background
+    ) -> None:
         self._services = services
         self._forwarder = forwarder
         self._mirror = mirror
+        self._background = background
         # Called with the ids of freshly recorded deliveries; attempts them now (see hub.jobs).
         self._deliver = deliver
         settings = services.settings
@@ -160,7 +164,13 @@ class Router:
         if endpoint is None:
             raise RoutingError(f"{to.key} publishes no {call.module.value} {call.interface.value} endpoint")
         if parsed is not None and (url is not None or call.module is ModuleID.CDRS):
-            await self._mirror_push(call, url, parsed, strict=False)
+            prepared = self._mirror.prepare(
+                call.module.value, call.method, url, call.query.get("type"), call.body
+            )
+            if prepared is not None:
+                # The receiver gets the push whatever the mirror does; keep the copy off the answer's
+                # path (the broadcast path, where the hub itself accepts the push, stores first).
+                await self._background.spawn(self._mirror.apply_in_order(prepared, strict=False))
         body: bytes | None = call.body if call.body else None
         query_string = call.query_string
         if call.method in ("POST", "PUT") and call.module in (ModuleID.COMMANDS, ModuleID.CHARGING_PROFILES):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from hub.keys import jobs_key
+from hub.keys import background_key, jobs_key
 from tests.conftest import Hub
 from tests.support.network import Member, join
 from tests.support.party import Party, Received
@@ -36,6 +36,7 @@ async def net(hub: Hub, start_party: StartParty) -> Network:
 
 async def settle(hub: Hub) -> None:
     """Let the deliveries the hub started in the background finish."""
+    await hub.server.app[background_key].idle()
     await hub.server.app[jobs_key].idle()
 
 

@@ -55,6 +55,7 @@ async def test_a_direct_push_is_forwarded_byte_for_byte_with_the_receivers_token
     assert (headers["OCPI-from-country-code"], headers["OCPI-from-party-id"]) == ("NL", "CPO")
     assert of(net.emp, "locations") == []
 
+    await settle(net.hub)
     stored = await net.hub.services.store.mirror.get("locations", "nl", "cpo", "loc1")
     assert stored is not None
     assert stored.document == objects.location()
@@ -425,6 +426,7 @@ async def test_sessions_and_cdrs_are_listed_only_to_their_emsp(net: Network) -> 
         "PUT", "/ocpi/2.2.1/receiver/sessions/NL/CPO/S1", to=("DE", "MSP"), body=objects.session()
     )
     await net.cpo.call("POST", "/ocpi/2.2.1/receiver/cdrs", to=("DE", "MSP"), body=objects.cdr())
+    await settle(net.hub)
     for module in ("sessions", "cdrs"):
         mine = await net.msp.call("GET", f"/ocpi/2.2.1/sender/{module}", to=("NL", "HUB"))
         theirs = await net.emp.call("GET", f"/ocpi/2.2.1/sender/{module}", to=("NL", "HUB"))
@@ -445,6 +447,7 @@ async def test_a_session_patch_appends_charging_periods_in_the_mirror(net: Netwo
             to=("DE", "MSP"),
             body={"charging_periods": [period], "kwh": 3, "last_updated": f"2025-01-01T10:{minute}:00Z"},
         )
+    await settle(net.hub)
     stored = await net.hub.services.store.mirror.get("sessions", "NL", "CPO", "S1")
     assert stored is not None
     assert [p["start_date_time"] for p in stored.document["charging_periods"]] == [
@@ -527,6 +530,7 @@ async def test_a_charging_profile_response_url_in_the_query_is_proxied(net: Netw
     await net.cpo.call(
         "PUT", "/ocpi/2.2.1/receiver/sessions/NL/CPO/S1", to=("DE", "MSP"), body=objects.session()
     )
+    await settle(net.hub)  # the mirror copy is written right after the push is forwarded
     original = net.msp.party.endpoint_url("chargingprofiles", "SENDER") + "/result/7"
     from urllib.parse import quote
 
