@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ log = structlog.get_logger(__name__)
 
 _MIRRORED = frozenset(module.value for module in MirroredModule)
 _RETRIES = 8
+_TOTAL_REUSE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class Mirror:
         # stale version is refused by the store, and the push then reads the record and merges again.
         self._known: dict[str, _Known] = {}
         self._in_order: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._totals: dict[tuple[object, ...], tuple[float, int]] = {}
 
     def _remember(self, key: str, record: MirrorRecord) -> None:
         if len(self._known) > 50_000:
@@ -271,6 +274,12 @@ class Mirror:
     async def page(
         self, module: str, *, viewer_keys: Sequence[str], page: PageRequest, after_seq: int | None
     ) -> Page:
+        # Counting is most of a page's cost, and a walk asks the same count page after page: it is
+        # reused for a second (OCPI lets X-Total-Count move during a walk).
+        count_key = (module, tuple(sorted(viewer_keys)), page.date_from, page.date_to)
+        counted = self._totals.get(count_key)
+        now = time.monotonic()
+        fresh = counted is not None and now - counted[0] < _TOTAL_REUSE_SECONDS
         rows, total = await self._store.page_json(
             module,
             viewer_keys=viewer_keys,
@@ -279,7 +288,15 @@ class Mirror:
             after_seq=after_seq,
             offset=0 if after_seq is not None else page.offset,
             limit=page.limit + 1,  # one more than asked tells whether there is a next page
+            with_total=not fresh,
         )
+        if fresh:
+            assert counted is not None
+            total = counted[1]
+        else:
+            if len(self._totals) > 1_000:
+                self._totals.clear()
+            self._totals[count_key] = (now, total)
         more = len(rows) > page.limit
         rows = rows[: page.limit]
         return Page(

@@ -166,6 +166,7 @@ class MongoMirrorStore:
         after_seq: int | None,
         offset: int,
         limit: int,
+        with_total: bool = True,
     ) -> tuple[list[tuple[int, str]], int]:
         """As ``page``, but only each record's ``seq`` and document, as JSON text."""
         documents, total = await self._page(
@@ -177,6 +178,7 @@ class MongoMirrorStore:
             offset,
             limit,
             projection={"seq": True, "document": True},
+            with_total=with_total,
         )
         return [
             (d["seq"], json.dumps(d["document"], ensure_ascii=False, separators=(",", ":")))
@@ -194,6 +196,7 @@ class MongoMirrorStore:
         limit: int,
         *,
         projection: Document | None,
+        with_total: bool = True,
     ) -> tuple[list[Document], int]:
         query: Document = {"module": str(module)}
         last_updated: Document = {}
@@ -206,7 +209,7 @@ class MongoMirrorStore:
         if viewer_keys is not None:
             keys = sorted({key.upper() for key in viewer_keys})
             query["$or"] = [{"audience_keys": {"$exists": False}}, {"audience_keys": {"$in": keys}}]
-        total = await self._mirror.count_documents(query)
+        total = await self._mirror.count_documents(query) if with_total else -1
         if limit <= 0:  # Mongo reads a limit of 0 as "no limit"
             return [], total
         if after_seq is not None:

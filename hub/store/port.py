@@ -106,9 +106,13 @@ class MirrorStore(Protocol):
         after_seq: int | None,
         offset: int,
         limit: int,
+        with_total: bool = True,
     ) -> tuple[list[tuple[int, str]], int]:
         """As ``page``, but each record as ``(seq, document as stored JSON text)``, parsed by no one:
-        GET all relays documents, and parsing them only to write them again costs more than the query."""
+        GET all relays documents, and parsing them only to write them again costs more than the query.
+
+        ``with_total=False`` skips counting (the total comes back as -1): the count is what costs most,
+        and the pages of one walk can share it."""
 
 
 class OutboxStore(Protocol):

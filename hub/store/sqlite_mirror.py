@@ -211,13 +211,22 @@ class SqliteMirrorStore:
         after_seq: int | None,
         offset: int,
         limit: int,
+        with_total: bool = True,
     ) -> tuple[list[tuple[int, str]], int]:
         """As ``page``, but only each record's ``seq`` and document, as the JSON text stored.
 
         For GET All: parsing documents only to serialise them again costs far more than the query.
         """
         rows, total = await self._page_rows(
-            "seq, document", module, viewer_keys, date_from, date_to, after_seq, offset, limit
+            "seq, document",
+            module,
+            viewer_keys,
+            date_from,
+            date_to,
+            after_seq,
+            offset,
+            limit,
+            with_total=with_total,
         )
         return [(row[0], row[1]) for row in rows], total
 
@@ -231,6 +240,8 @@ class SqliteMirrorStore:
         after_seq: int | None,
         offset: int,
         limit: int,
+        *,
+        with_total: bool = True,
     ) -> tuple[list[Sequence[Any]], int]:
         where = ["m.module = ?"]
         parameters: list[object] = [str(module)]
@@ -256,16 +267,19 @@ class SqliteMirrorStore:
         # One hop for rows and total: the uncorrelated count subquery runs once per statement. The
         # page's seqs are chosen on the covering indexes first, so skipped and sorted rows never
         # drag their documents along.
+        total_sql, total_parameters = (f"({count})", parameters) if with_total else ("-1", [])
         rows = list(
             await self._db.execute_fetchall(
-                f"SELECT ({count}), {columns} FROM mirror WHERE seq IN ("  # noqa: S608
+                f"SELECT {total_sql}, {columns} FROM mirror WHERE seq IN ("  # noqa: S608
                 f"SELECT m.seq FROM mirror m WHERE {page_where} ORDER BY m.seq LIMIT ? OFFSET ?"
                 ") ORDER BY seq",
-                (*parameters, *page_parameters, max(limit, 0), max(offset, 0)),
+                (*total_parameters, *page_parameters, max(limit, 0), max(offset, 0)),
             )
         )
         if rows:
             return [row[1:] for row in rows], int(rows[0][0])
+        if not with_total:
+            return [], -1
         # Past the last page (or limit 0): there is no row to carry the total.
         counted = list(await self._db.execute_fetchall(count, parameters))
         return [], int(counted[0][0])

@@ -326,7 +326,7 @@ async def test_a_replace_moves_the_record_in_date_filters(store: Store) -> None:
 async def test_page_json_gives_the_documents_of_page_as_json_text(
     store: Store, filters: dict[str, Any]
 ) -> None:
-    """The GET All shortcut (not in the port yet): the same page, documents unparsed."""
+    """The GET All shortcut: the same page, documents unparsed; the count can be left out."""
     hour = timedelta(hours=1)
     audiences: list[list[str] | None] = [None, ["DE*MSP"], [], None, ["FR*ABC"]]
     await saved(
@@ -341,11 +341,12 @@ async def test_page_json_gives_the_documents_of_page_as_json_text(
         "limit": 100,
         **filters,
     }
-    mirror: Any = store.mirror
     records, total = await store.mirror.page("locations", **arguments)
-    rows, text_total = await mirror.page_json("locations", **arguments)
+    rows, text_total = await store.mirror.page_json("locations", **arguments)
     assert text_total == total
     assert [(seq, json.loads(text)) for seq, text in rows] == [(r.seq, r.document) for r in records]
+    uncounted, no_total = await store.mirror.page_json("locations", **arguments, with_total=False)
+    assert (uncounted, no_total) == (rows, -1)
 
 
 # Visibility
