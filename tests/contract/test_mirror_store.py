@@ -5,39 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hub.mirror.records import MirroredModule, MirrorRecord
 from hub.store import StaleWrite, Store
-from hub.store.sqlite import SqliteStore
 
 T0 = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
-
-
-def _adapters() -> list[str]:
-    return ["sqlite", "mongo"] if os.environ.get("HUB_TEST_MONGODB_URL") else ["sqlite"]
-
-
-@pytest.fixture(params=_adapters())
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    opened: Store
-    if request.param == "sqlite":
-        opened = await SqliteStore.open(tmp_path / "hub.sqlite3")
-    else:
-        from hub.store.mongo import MongoStore
-
-        opened = await MongoStore.open(
-            os.environ["HUB_TEST_MONGODB_URL"], database=f"test_{uuid.uuid4().hex}"
-        )
-    yield opened
-    await opened.close()
 
 
 def location(

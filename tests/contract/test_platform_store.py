@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,25 +15,6 @@ from hub.ocpi.v2_2_1.hubclientinfo import ConnectionStatus
 from hub.platforms import IssuedToken, PartyRole, Platform, TokenKind
 from hub.store import Conflict, StaleWrite, Store
 from hub.store.sqlite import SqliteStore
-
-
-def _adapters() -> list[str]:
-    return ["sqlite", "mongo"] if os.environ.get("HUB_TEST_MONGODB_URL") else ["sqlite"]
-
-
-@pytest.fixture(params=_adapters())
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    opened: Store
-    if request.param == "sqlite":
-        opened = await SqliteStore.open(tmp_path / "hub.sqlite3")
-    else:
-        from hub.store.mongo import MongoStore
-
-        opened = await MongoStore.open(
-            os.environ["HUB_TEST_MONGODB_URL"], database=f"test_{uuid.uuid4().hex}"
-        )
-    yield opened
-    await opened.close()
 
 
 def registered(name: str, *roles: tuple[str, str, str], tokens: tuple[str, ...] = ()) -> Platform:
