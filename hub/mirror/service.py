@@ -97,9 +97,16 @@ class Mirror:
             record.version, record.seq, str(record.document.get("last_updated", "")), record.audience
         )
 
-    async def _stored(self, module: str, path: ObjectPath, key: str, method: str) -> MirrorRecord | None:
+    async def _stored(
+        self, module: str, path: ObjectPath, key: str, method: str, *, first: bool
+    ) -> MirrorRecord | None:
         known = self._known.get(key)
-        if known is not None and method == "PUT" and path.evse_uid is None:
+        whole_object_put = method in ("PUT", "POST") and path.evse_uid is None
+        if known is None and whole_object_put and first:
+            # Most objects this process has not seen are new: try inserting; if the key exists the
+            # store refuses (StaleWrite) and the next attempt reads it.
+            return None
+        if known is not None and whole_object_put:
             return MirrorRecord.model_construct(
                 module=MirroredModule(module),
                 country_code=path.country_code,
@@ -179,8 +186,8 @@ class Mirror:
                 module, path.country_code, path.party_id, path.object_id, path.token_type
             )
             return PushOutcome(changed=True, key=key, version=format_datetime(utc_now()), audience=None)
-        for _ in range(_RETRIES):
-            stored = await self._stored(module, path, key, method)
+        for attempt in range(_RETRIES):
+            stored = await self._stored(module, path, key, method, first=attempt == 0)
             try:
                 merged = self._merge(module, method, stored, path, document)
             except (IdMismatch, BadTimestamp, NotPatchable) as error:
