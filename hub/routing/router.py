@@ -7,11 +7,11 @@ update the mirror, forward or fan out, and answer. It knows aiohttp only through
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode
 
 import structlog
 
@@ -107,7 +107,12 @@ def parties_of(platform: Platform) -> list[PartyRef]:
 
 class Router:
     def __init__(
-        self, services: Services, forwarder: Forwarder, mirror: Mirror, deliver: Any, background: Background
+        self,
+        services: Services,
+        forwarder: Forwarder,
+        mirror: Mirror,
+        deliver: Callable[[list[str]], Awaitable[None]],
+        background: Background,
     ) -> None:
         self._services = services
         self._forwarder = forwarder
@@ -132,7 +137,7 @@ class Router:
         parsed = self._validate(call)
         structlog.contextvars.bind_contextvars(scenario=scenario.value)
         if scenario is Scenario.GET_ALL:
-            return await self._get_all(call, own)
+            return await self._get_all(call, own, origin)
         if scenario is Scenario.HUB_COPY:
             return await self._hub_copy(call, url, own)
         if scenario is Scenario.BROADCAST:
@@ -194,7 +199,7 @@ class Router:
             )
         except (ForwardTimeout, ReceiverNotConnected) as error:
             if authorization:
-                fallback = await self._authorize_from_mirror(call, to, error)
+                fallback = await self._authorize_from_mirror(call, origin, to, error)
                 if fallback is not None:
                     return fallback
             raise
@@ -294,7 +299,9 @@ class Router:
 
     # --- real-time authorization ------------------------------------------------------------------
 
-    async def _authorize_from_mirror(self, call: Call, to: PartyRef, error: Exception) -> Relayed | None:
+    async def _authorize_from_mirror(
+        self, call: Call, origin: PartyRef, to: PartyRef, error: Exception
+    ) -> Relayed | None:
         """When the eMSP does not answer in time, answer from its mirrored token (policy in settings)."""
         if self._services.settings.authorize_fallback != "mirror":
             return None
@@ -307,8 +314,8 @@ class Router:
         return own_answer(
             {"allowed": allowed, "token": token},
             headers={
-                TO_COUNTRY: call.headers.get(FROM_COUNTRY, ""),
-                TO_PARTY: call.headers.get(FROM_PARTY, ""),
+                TO_COUNTRY: origin.country_code,
+                TO_PARTY: origin.party_id,
                 FROM_COUNTRY: to.country_code,
                 FROM_PARTY: to.party_id,
             },
@@ -445,7 +452,7 @@ class Router:
 
     # --- the hub's own answers from the mirror ------------------------------------------------------
 
-    async def _get_all(self, call: Call, own: Sequence[PartyRef]) -> Relayed:
+    async def _get_all(self, call: Call, own: Sequence[PartyRef], origin: PartyRef) -> Relayed:
         settings = self._services.settings
         max_limit = settings.page_limit(call.module.value)
         page = read_page_request(call.query, max_limit=max_limit)
@@ -461,8 +468,8 @@ class Router:
         headers = {
             "X-Total-Count": str(result.total),
             "X-Limit": str(max_limit),
-            TO_COUNTRY: call.headers.get(FROM_COUNTRY, ""),
-            TO_PARTY: call.headers.get(FROM_PARTY, ""),
+            TO_COUNTRY: origin.country_code,
+            TO_PARTY: origin.party_id,
             FROM_COUNTRY: self._hub.country_code,
             FROM_PARTY: self._hub.party_id,
         }
@@ -569,8 +576,3 @@ def _envelope_with_raw_list(documents: Sequence[bytes]) -> bytes:
     marker = '"data": []'
     before, _, after = head.partition(marker)
     return (before + '"data": [').encode() + b",".join(documents) + ("]" + after).encode()
-
-
-def split_url(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.path, parts.query
