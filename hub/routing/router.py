@@ -365,16 +365,7 @@ class Router:
         original = document.get("response_url")
         if not isinstance(original, str):
             return call.body
-        document["response_url"] = await self._new_link(
-            LinkKind.RESPONSE_URL,
-            call,
-            original=original,
-            owner=call.platform,
-            user=target,
-            to=origin,
-            sender=to,
-            methods=["POST"],
-        )
+        document["response_url"] = await self._response_link(call, original, origin, to, target)
         return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
     async def _proxy_response_url_query(
@@ -384,18 +375,25 @@ class Router:
         rewritten = []
         for name, value in pairs:
             if name == "response_url":
-                value = await self._new_link(
-                    LinkKind.RESPONSE_URL,
-                    call,
-                    original=value,
-                    owner=call.platform,
-                    user=target,
-                    to=origin,
-                    sender=to,
-                    methods=["POST"],
-                )
+                value = await self._response_link(call, value, origin, to, target)
             rewritten.append((name, value))
         return urlencode(rewritten, quote_via=quote)
+
+    async def _response_link(
+        self, call: Call, original: str, origin: PartyRef, to: PartyRef, target: Platform
+    ) -> str:
+        """A hub URL for the requester's ``response_url``: only the target may POST to it, and what it
+        POSTs goes to the requester, from the target."""
+        return await self._new_link(
+            LinkKind.RESPONSE_URL,
+            call,
+            original=original,
+            owner=call.platform,
+            user=target,
+            to=origin,
+            sender=to,
+            methods=["POST"],
+        )
 
     async def _rewrite_answer(
         self,
