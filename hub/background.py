@@ -34,6 +34,9 @@ class Background:
         while self._tasks:
             await asyncio.wait(set(self._tasks))
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = 10) -> None:  # noqa: ASYNC109 - a grace period, then cancel
+        """Let the work under way finish for ``timeout`` seconds, then cancel what is left."""
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=10)
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+        for task in set(self._tasks):
+            task.cancel()

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import structlog
 
+from hub.background import Background
 from hub.outbox.deliver import Deliverer
 from hub.services import Services
 
@@ -23,14 +24,12 @@ class InProcessJobs:
     def __init__(self, services: Services, deliverer: Deliverer) -> None:
         self._services = services
         self._deliverer = deliverer
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._attempts = Background(limit=256)
         self._sweeper: asyncio.Task[None] | None = None
 
     async def deliver(self, delivery_ids: Iterable[str]) -> None:
         """Attempt these deliveries now, in the background."""
-        task: asyncio.Task[object] = asyncio.create_task(self._deliverer.attempt_many(list(delivery_ids)))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self._attempts.spawn(self._deliverer.attempt_many(list(delivery_ids)))
 
     def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep_forever())
@@ -56,13 +55,9 @@ class InProcessJobs:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
-        if self._tasks:
-            # Attempts under way finish (they are short); anything left stays PENDING in the store.
-            await asyncio.wait(self._tasks, timeout=10)
-            for task in self._tasks:
-                task.cancel()
+        # Attempts under way finish (they are short); anything left stays PENDING in the store.
+        await self._attempts.close()
 
     async def idle(self) -> None:
         """Wait until the attempts handed over so far are done (tests, orderly shutdown)."""
-        while self._tasks:
-            await asyncio.wait(set(self._tasks))
+        await self._attempts.idle()

@@ -25,6 +25,7 @@ from hub.keys import (
     services_key,
 )
 from hub.ocpi.status import OcpiStatus
+from hub.ocpi.v2_2_1.hubclientinfo import ConnectionStatus
 from hub.platforms import TokenKind
 from hub.secrets import header_candidates, token_digest
 
@@ -123,7 +124,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     route_name = request.match_info.route.name
     if issued.kind is TokenKind.REGISTRATION and route_name not in REGISTRATION_ROUTES:
         raise Unauthorized("a registration token (token A) is only accepted by versions and credentials")
-    if platform.registered and platform.status == "SUSPENDED":
+    if platform.registered and platform.status is ConnectionStatus.SUSPENDED:
         raise Unauthorized("this platform is suspended by the hub operator")
     request[platform_key] = platform
     request[issued_token_key] = issued
