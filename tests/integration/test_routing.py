@@ -357,11 +357,56 @@ async def test_a_get_with_to_hub_on_a_receiver_interface_returns_the_hubs_copy(n
     assert missing.status == 404
 
 
-async def test_broadcasting_a_get_or_a_session_is_not_possible(net: Network) -> None:
+async def test_a_push_method_that_cannot_be_broadcast_is_2001(net: Network) -> None:
     response = await net.cpo.call(
         "POST", f"{LOCATIONS_RECEIVER}/NL/CPO/LOC1", to=("NL", "HUB"), body=objects.location()
     )
-    assert (await response.json())["status_code"] == 2001
+    body = await response.json()
+    assert body["status_code"] == 2001
+    assert "cannot be broadcast" in body["status_message"]
+    await settle(net.hub)
+    assert of(net.msp, "locations") == []
+
+
+async def test_a_broadcast_is_recorded_before_the_answer_and_kept_when_a_receiver_is_down(
+    net: Network,
+) -> None:
+    """The receiver is unreachable: the sender still gets 1000, and the delivery waits in the outbox."""
+    from tests.conftest import free_port
+
+    [platform] = await net.hub.services.store.platforms.by_party("DE", "MSP")
+    moved = platform.model_copy(deep=True)
+    for endpoint in moved.endpoints:
+        endpoint.url = f"http://127.0.0.1:{free_port()}/ocpi/2.2.1/{endpoint.identifier}"
+    await net.hub.services.store.platforms.update(moved)
+    response = await net.cpo.call(
+        "PUT", f"{LOCATIONS_RECEIVER}/NL/CPO/LOC1", to=("NL", "HUB"), body=objects.location()
+    )
+    assert (await response.json())["status_code"] == 1000
+    await settle(net.hub)
+    [pending] = await net.hub.services.store.outbox.for_target(platform.id, states=["PENDING"], limit=10)  # type: ignore[list-item]
+    assert pending.module == "locations"
+    assert pending.attempts and pending.attempts[-1].error
+    assert pending.next_attempt_at is not None
+    assert len(of(net.emp, "locations")) == 1  # the other receiver got it all the same
+
+
+async def test_a_per_module_page_limit_caps_get_all(net: Network) -> None:
+    settings = net.hub.services.settings
+    net.hub.services.settings = settings.model_copy(update={"page_limits": {"locations": 2}})
+    for index in range(3):
+        await net.cpo.call(
+            "PUT",
+            f"{LOCATIONS_RECEIVER}/NL/CPO/L{index}",
+            to=("NL", "HUB"),
+            body=objects.location(location_id=f"L{index}", evses=1),
+        )
+    response = await net.msp.call("GET", f"{LOCATIONS_SENDER}?limit=50", to=("NL", "HUB"))
+    assert response.headers["X-Limit"] == "2"
+    assert len((await response.json())["data"]) == 2
+    assert "limit=2" in str(response.links["next"]["url"])
+    tariffs = await net.msp.call("GET", "/ocpi/2.2.1/sender/tariffs", to=("NL", "HUB"))
+    assert tariffs.headers["X-Limit"] == str(settings.page_limit_max)
 
 
 # --- GET all via hub -----------------------------------------------------------------------------------
