@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "HUB_"
@@ -64,14 +64,46 @@ class Settings(BaseSettings):
     # Seconds a hub process reuses a token or receiver look-up. Changes made by another process
     # (an operator command, another hub process) take effect within this time; 0: never reuse.
     platform_cache_seconds: Annotated[float, Field(ge=0)] = 1.0
-    # Seconds between two looks for deliveries that are due again (embedded job mode).
+    # Seconds between two looks for deliveries that are due again (a retry, or a task that was lost).
     sweep_interval: Annotated[float, Field(gt=0)] = 5.0
+
+    # Outbox retries (seconds): the first retry after about ``retry_first_delay``, the interval
+    # doubling with jitter up to ``retry_max_interval``; after ``retry_horizon`` a dead letter.
+    retry_first_delay: Annotated[float, Field(gt=0)] = 2.0
+    retry_max_interval: Annotated[float, Field(gt=0)] = 60.0
+    retry_horizon: Annotated[float, Field(gt=0)] = 7 * 86_400.0
+    # Seconds an attempt under way keeps its claim on a delivery beyond ``request_timeout``; a
+    # delivery whose worker died is attempted again once the claim has run out.
+    claim_margin: Annotated[float, Field(gt=0)] = 30.0
+    # Seconds Redis keeps a task taken by a worker that never acknowledged it before handing it
+    # to another; retries are never scheduled as broker tasks, so this only bounds lost tasks.
+    broker_visibility_timeout: Annotated[int, Field(gt=0)] = 3_600
+
+    # Liveness: every ``liveness_interval`` seconds the hub reads each connected platform's
+    # versions; after ``liveness_failures`` failures in a row the platform is OFFLINE.
+    liveness_interval: Annotated[float, Field(gt=0)] = 60.0
+    liveness_failures: Annotated[int, Field(gt=0)] = 3
+    # Seconds between scheduled pulls of every party's sender interfaces (changes since the last pull).
+    pull_interval: Annotated[float, Field(gt=0)] = 900.0
+    # Seconds the old token keeps working after ``parties rotate`` gave a platform a new one.
+    rotation_overlap: Annotated[float, Field(ge=0)] = 3_600.0
 
     # The event loop ``serve`` runs on: uvloop (faster) or the standard library's.
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
+
+    @model_validator(mode="after")
+    def _retry_below_visibility(self) -> Settings:
+        if self.retry_max_interval >= self.broker_visibility_timeout:
+            raise ValueError(
+                "retry_max_interval: must stay below HUB_BROKER_VISIBILITY_TIMEOUT "
+                f"({self.broker_visibility_timeout} s)"
+            )
+        if self.retry_first_delay > self.retry_max_interval:
+            raise ValueError("retry_first_delay: must not exceed HUB_RETRY_MAX_INTERVAL")
+        return self
 
     @field_validator("public_url")
     @classmethod
@@ -175,9 +207,12 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as error:
         lines = []
         for item in error.errors(include_url=False):
-            field = str(item["loc"][0]) if item["loc"] else "?"
             message = str(item["msg"]).removeprefix("Value error, ")
+            if item["loc"]:
+                field = str(item["loc"][0])
+            else:  # a rule across fields names the field it blames first: "field: message"
+                field, _, message = message.partition(": ")
             # Never echo a secret back, not even a wrong one.
-            shown = "" if field == "secret_key" else f" (got {item.get('input')!r})"
+            shown = "" if field == "secret_key" or not item["loc"] else f" (got {item.get('input')!r})"
             lines.append(f"{ENV_PREFIX}{field.upper()}: {message}{shown}")
         raise SettingsError("invalid settings: " + "; ".join(lines)) from None
