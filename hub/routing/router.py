@@ -32,9 +32,9 @@ from hub.ocpi.status import OcpiStatus
 from hub.ocpi.v2_2_1.commands import CommandType
 from hub.ocpi.v2_2_1.hubclientinfo import ConnectionStatus
 from hub.ocpi.v2_2_1.versions import InterfaceRole, ModuleID
+from hub.outbox.fanout import broadcast_deliveries
 from hub.outbox.records import Delivery
 from hub.platforms import Platform
-from hub.routing.broadcast import recipients
 from hub.routing.forwarder import Forwarder, Relayed, join
 from hub.routing.links import LinkKind, ProxyLink, link_url
 from hub.routing.requests import (
@@ -512,34 +512,19 @@ class Router:
         outcome = await self._mirror_push(call, url, parsed, strict=True)
         deliveries: list[Delivery] = []
         if outcome is not None and outcome.changed:
-            platforms = await self._services.store.platforms.all()
-            for platform, party in recipients(
-                platforms,
+            deliveries = broadcast_deliveries(
+                await self._services.store.platforms.all(),
                 call.module,
+                outcome,
                 sender_platform_id=call.platform.id,
-                audience=outcome.audience,
-            ):
-                endpoint = platform.endpoint(call.module.value, InterfaceRole.RECEIVER.value)
-                assert endpoint is not None
-                deliveries.append(
-                    Delivery(
-                        target_platform_id=platform.id,
-                        to_country_code=party.country_code,
-                        to_party_id=party.party_id,
-                        from_country_code=self._hub.country_code,
-                        from_party_id=self._hub.party_id,
-                        method=call.method,
-                        url=join(endpoint.url, call.raw_tail)
-                        + (f"?{call.query_string}" if call.query_string else ""),
-                        body=call.body.decode() if call.body else None,
-                        module=call.module.value,
-                        object_key=outcome.key,
-                        object_version=outcome.version,
-                        correlation_id=call.correlation_id,
-                        created_at=self._services.clock(),
-                        next_attempt_at=self._services.clock(),
-                    )
-                )
+                hub=self._hub,
+                method=call.method,
+                tail=call.raw_tail,
+                query_string=call.query_string,
+                body=call.body.decode() if call.body else None,
+                correlation_id=call.correlation_id,
+                now=self._services.clock(),
+            )
             if deliveries:
                 await self._services.store.outbox.add(deliveries)
         log.info("broadcast_accepted", module=call.module.value, receivers=len(deliveries))
