@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 import structlog
 
@@ -18,6 +19,21 @@ from hub.outbox.deliver import Deliverer
 from hub.services import Services
 
 log = structlog.get_logger(__name__)
+
+
+class Jobs(Protocol):
+    """The job-queue port: how hub code asks for background work. Every method returns at once;
+    what it asks for is already recorded in the store (or can be found there again), so a job that
+    is lost is redone by the sweeper or the next schedule."""
+
+    async def deliver(self, delivery_ids: Sequence[str]) -> None:
+        """Attempt these outbox deliveries soon."""
+
+    async def pull(
+        self, platform_id: str, modules: Sequence[str] | None = None, *, full: bool = False
+    ) -> None:
+        """Pull these sender interfaces of the platform soon (None: every one it offers);
+        ``full``: from the beginning rather than from the last checkpoint."""
 
 
 class InProcessJobs:
