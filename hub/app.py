@@ -10,11 +10,11 @@ from hub.api import credentials, hubclientinfo, links, modules, operations, vers
 from hub.api.middlewares import authenticate, observe, ocpi_errors, request_ids
 from hub.background import Background
 from hub.bootstrap import build_services
-from hub.jobs import InProcessJobs
+from hub.jobs import InProcessJobs, Jobs
 from hub.keys import background_key, forwarder_key, http_key, jobs_key, metrics_key, router_key, services_key
 from hub.mirror.service import Mirror
 from hub.observability import Metrics
-from hub.outbox.deliver import Deliverer
+from hub.queue import CeleryJobs, sending_app
 from hub.routing.forwarder import Forwarder
 from hub.routing.router import Router
 from hub.services import Services
@@ -36,13 +36,17 @@ def _lifetime(
             if settings.platform_cache_seconds > 0 and not isinstance(built.store, CachedStore):
                 built.store = CachedStore(built.store, ttl=settings.platform_cache_seconds)
             forwarder = Forwarder(session, built.cipher)
-            jobs = InProcessJobs(built, Deliverer(built, session))
+            jobs: Jobs
+            if settings.embedded_jobs:
+                jobs = InProcessJobs(built, session)
+                jobs.start()
+            else:
+                jobs = CeleryJobs(sending_app(settings))
             app[forwarder_key] = forwarder
             app[jobs_key] = jobs
             background = Background()
             app[background_key] = background
             app[router_key] = Router(built, forwarder, Mirror(built.store.mirror), jobs.deliver, background)
-            jobs.start()
             try:
                 yield
             finally:

@@ -1,22 +1,22 @@
-"""The job-queue port, embedded mode: deliveries are attempted inside the hub process.
+"""The job-queue port, and its embedded mode: jobs run inside the hub process.
 
-The routing code hands over delivery ids and never waits for the attempts. A sweeper looks for
-deliveries that are due again (retries) or were left behind by a crash. With a broker configured,
-the same port sends the ids to Celery workers instead (see ``workers/``).
+Hub code hands over ids and never waits for the work. With a broker configured, the same port
+sends the ids to Celery workers instead (``hub.queue``); both run ``hub.tasks``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 import structlog
+from aiohttp import ClientSession
 
 from hub.background import Background
-from hub.outbox.deliver import Deliverer
 from hub.services import Services
+from hub.tasks import Tasks, chores
 
 log = structlog.get_logger(__name__)
 
@@ -35,45 +35,56 @@ class Jobs(Protocol):
         """Pull these sender interfaces of the platform soon (None: every one it offers);
         ``full``: from the beginning rather than from the last checkpoint."""
 
+    async def close(self) -> None:
+        """Stop taking work; what is under way finishes or stays in the store."""
+
 
 class InProcessJobs:
-    def __init__(self, services: Services, deliverer: Deliverer) -> None:
-        self._services = services
-        self._deliverer = deliverer
-        self._attempts = Background(limit=256)
-        self._sweeper: asyncio.Task[None] | None = None
+    """The embedded mode: jobs run as background tasks of the hub's own event loop, and the
+    schedule (``hub.tasks.chores``) runs here too."""
 
-    async def deliver(self, delivery_ids: Iterable[str]) -> None:
+    def __init__(self, services: Services, http: ClientSession) -> None:
+        self._services = services
+        self.tasks = Tasks(services, http, self)
+        self._work = Background(limit=256)
+        self._schedule: list[asyncio.Task[None]] = []
+
+    async def deliver(self, delivery_ids: Sequence[str]) -> None:
         """Attempt these deliveries now, in the background."""
-        await self._attempts.spawn(self._deliverer.attempt_many(list(delivery_ids)))
+        ids = list(delivery_ids)
+        if ids:
+            await self._work.spawn(self.tasks.deliver(ids))
+
+    async def pull(
+        self, platform_id: str, modules: Sequence[str] | None = None, *, full: bool = False
+    ) -> None:
+        await self._work.spawn(self.tasks.pull(platform_id, modules, full=full))
 
     def start(self) -> None:
-        self._sweeper = asyncio.create_task(self._sweep_forever())
+        for chore in chores(self._services.settings):
+            self._schedule.append(asyncio.create_task(self._every(chore.name, chore.every)))
 
     async def sweep(self) -> int:
-        """Attempt every delivery that is due; returns how many."""
-        due = await self._services.store.outbox.due(self._services.clock(), limit=200)
-        if due:
-            await self._deliverer.attempt_many([d.id for d in due])
-        return len(due)
+        """Hand out every delivery that is due; returns how many."""
+        return await self.tasks.sweep()
 
-    async def _sweep_forever(self) -> None:
-        interval = self._services.settings.sweep_interval
+    async def _every(self, name: str, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
             try:
-                await self.sweep()
+                await self.tasks.run_chore(name)
             except Exception:
-                log.exception("outbox_sweep_failed")
+                log.exception("chore_failed", chore=name)
 
     async def close(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        for task in self._schedule:
+            task.cancel()
+        for task in self._schedule:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-        # Attempts under way finish (they are short); anything left stays PENDING in the store.
-        await self._attempts.close()
+                await task
+        # Work under way finishes (it is short); anything left stays PENDING in the store.
+        await self._work.close()
 
     async def idle(self) -> None:
-        """Wait until the attempts handed over so far are done (tests, orderly shutdown)."""
-        await self._attempts.idle()
+        """Wait until the work handed over so far, and what it started, is done (tests, shutdown)."""
+        await self._work.idle()

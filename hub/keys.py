@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import ClientSession, web
 
 from hub.background import Background
-from hub.jobs import InProcessJobs
+from hub.jobs import Jobs
 from hub.observability import Metrics
 from hub.platforms import IssuedToken, Platform
 from hub.routing.forwarder import Forwarder
@@ -17,7 +17,7 @@ http_key = web.AppKey("http", ClientSession)
 metrics_key = web.AppKey("metrics", Metrics)
 router_key = web.AppKey("router", Router)
 forwarder_key = web.AppKey("forwarder", Forwarder)
-jobs_key = web.AppKey("jobs", InProcessJobs)
+jobs_key = web.AppKey[Jobs]("jobs")
 background_key = web.AppKey("background", Background)
 
 request_id_key = web.RequestKey("request_id", str)

@@ -5,9 +5,9 @@ attempt sends the stored request once, records what happened on the delivery (an
 moves it on: DELIVERED, PENDING with the next attempt scheduled, or DEAD with the reason. Delivery
 trouble never raises; it is written down and logged.
 
-Every write is a compare-and-set. Before sending, the attempt claims the delivery (pushing
-``next_attempt_at`` past the attempt's timeout), so a concurrent attempt of the same id, or a sweep
-for due deliveries, does not send it a second time while it is in flight. Afterwards, if someone
+Every write is a compare-and-set. Before sending, the attempt claims the delivery (``claimed_until``
+and ``next_attempt_at`` past the attempt's timeout), so a concurrent attempt of the same id, or a
+sweep for due deliveries, does not send it a second time while it is in flight. Afterwards, if someone
 else finished the delivery meanwhile, their word stands.
 """
 
@@ -26,12 +26,13 @@ import structlog
 from aiohttp import ClientError, ClientSession, ClientTimeout, InvalidURL, NonHttpUrlClientError
 
 from hub.ocpi.v2_2_1.hubclientinfo import ConnectionStatus
-from hub.outbox.policy import DEFAULT_POLICY, Outcome, Random, RetryPolicy, Verdict, decide, superseded_by
+from hub.outbox.policy import Outcome, Random, RetryPolicy, Verdict, decide, superseded_by
 from hub.outbox.records import Attempt, Delivery, DeliveryState
 from hub.platforms import Platform
 from hub.secrets import authorization_header
 from hub.services import Services
 from hub.store.port import StaleWrite
+from settings import Settings
 
 log = structlog.get_logger(__name__)
 V = TypeVar("V")
@@ -41,8 +42,6 @@ CONFIGURATION_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
 # A receiver that stays away for the whole horizon would collect thousands of attempts; the record
 # keeps the first one (when trouble began) and the latest ones.
 ATTEMPTS_KEPT = 50
-# How much longer than the request timeout an in-flight attempt keeps its claim (store writes, a busy loop).
-LEASE_MARGIN = timedelta(seconds=30)
 _SAVE_TRIES = 3
 _ERROR_TEXT_MAX = 300
 
@@ -106,6 +105,14 @@ def _error_text(error: BaseException, timeout: ClientTimeout) -> str:
     return text[:_ERROR_TEXT_MAX]
 
 
+def policy_from(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        first_delay=timedelta(seconds=settings.retry_first_delay),
+        max_interval=timedelta(seconds=settings.retry_max_interval),
+        horizon=timedelta(seconds=settings.retry_horizon),
+    )
+
+
 class Deliverer:
     """Attempts outbox deliveries over one shared ``ClientSession``."""
 
@@ -114,18 +121,20 @@ class Deliverer:
         services: Services,
         http: ClientSession,
         *,
-        policy: RetryPolicy = DEFAULT_POLICY,
+        policy: RetryPolicy | None = None,
         rng: Random = random.random,
         concurrency: int = 16,
     ) -> None:
         self._services = services
         self._http = http
-        self._policy = policy
+        settings = services.settings
+        self._policy = policy or policy_from(settings)
         self._rng = rng
         self._slots = asyncio.Semaphore(concurrency)
-        settings = services.settings
         self._timeout = ClientTimeout(total=settings.request_timeout, connect=settings.connect_timeout)
-        self._lease = timedelta(seconds=settings.request_timeout) + LEASE_MARGIN
+        # An attempt under way keeps its claim for the longest it can take, plus a margin for store
+        # writes and a busy loop; a worker that dies leaves a claim that runs out.
+        self._lease = timedelta(seconds=settings.request_timeout + settings.claim_margin)
 
     async def attempt_many(self, delivery_ids: Iterable[str]) -> list[Delivery | None]:
         """Attempt these deliveries concurrently (at most ``concurrency`` at once), in order of ids.
@@ -162,6 +171,9 @@ class Deliverer:
             log.warning("delivery_unknown", delivery=delivery_id)
             return None
         if delivery.state is not DeliveryState.PENDING:
+            return delivery
+        if delivery.claimed_until is not None and delivery.claimed_until > self._services.clock():
+            log.info("delivery_in_flight", delivery=delivery_id)
             return delivery
 
         platform = await store.platforms.get(delivery.target_platform_id)
@@ -211,6 +223,7 @@ class Deliverer:
                     "attempts": with_attempt(current.attempts, attempt),
                     "state": verdict.state,
                     "next_attempt_at": verdict.next_attempt_at,
+                    "claimed_until": None,
                     "reason": verdict.reason,
                 }
             )
@@ -246,7 +259,7 @@ class Deliverer:
         until = self._services.clock() + self._lease
         try:
             return await self._services.store.outbox.update(
-                delivery.model_copy(update={"next_attempt_at": until})
+                delivery.model_copy(update={"next_attempt_at": until, "claimed_until": until})
             )
         except StaleWrite:
             log.info("delivery_claimed_elsewhere", delivery=delivery.id)
@@ -292,7 +305,9 @@ class Deliverer:
         """End a delivery without sending it (DEAD or SUPERSEDED)."""
 
         def close(current: Delivery) -> tuple[Delivery, None]:
-            changed = current.model_copy(update={"state": state, "next_attempt_at": None, "reason": reason})
+            changed = current.model_copy(
+                update={"state": state, "next_attempt_at": None, "claimed_until": None, "reason": reason}
+            )
             return changed, None
 
         stored, _ = await self._save(delivery, close)

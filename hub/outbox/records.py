@@ -56,6 +56,8 @@ class Delivery(BaseModel):
     attempts: list[Attempt] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utc_now)
     next_attempt_at: datetime | None = Field(default_factory=utc_now)
+    # Set while an attempt is under way (until the longest it can take): nobody else sends it meanwhile.
+    claimed_until: datetime | None = None
     # Why it is DEAD or SUPERSEDED.
     reason: str | None = None
     # Bumped by the store at every write (compare-and-set, like platforms).

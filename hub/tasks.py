@@ -1,0 +1,110 @@
+"""The hub's background work, whoever runs it: the embedded job runner inside ``serve``, or Celery
+workers (``workers/``). Each method is one job; it takes ids, reads the truth from the store, and
+asks the job-queue port for any follow-up work, so both modes run exactly this code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+from aiohttp import ClientSession
+
+from hub.outbox.deliver import Deliverer
+from hub.outbox.records import Delivery, DeliveryState
+from hub.services import Services
+from settings import Settings
+
+if TYPE_CHECKING:
+    from hub.jobs import Jobs
+
+log = structlog.get_logger(__name__)
+
+# Ids per job: small enough that one worker does not hoard a backlog, large enough to amortise a task.
+CHUNK = 100
+# How many due deliveries one sweep hands out; the next sweep takes the rest.
+SWEEP_LIMIT = 2_000
+# How many of a returning receiver's pending deliveries are handed out at once.
+REDRIVE_LIMIT = 2_000
+
+
+def chunks(ids: Sequence[str], size: int = CHUNK) -> list[list[str]]:
+    return [list(ids[start : start + size]) for start in range(0, len(ids), size)]
+
+
+@dataclass(frozen=True)
+class Chore:
+    """A job the scheduler starts every ``every`` seconds (one scheduler per cluster)."""
+
+    name: str
+    every: float
+
+
+def chores(settings: Settings) -> list[Chore]:
+    """The hub's schedule, the same for the embedded runner and Celery beat."""
+    return [
+        Chore("sweep", settings.sweep_interval),
+        Chore("purge_links", 3_600.0),
+    ]
+
+
+class Tasks:
+    """One process's background work; ``jobs`` is where it sends follow-up work."""
+
+    def __init__(self, services: Services, http: ClientSession, jobs: Jobs) -> None:
+        self.services = services
+        self.http = http
+        self.jobs = jobs
+        self.deliverer = Deliverer(services, http)
+
+    async def run_chore(self, name: str) -> object:
+        """Run a scheduled job by its name in ``chores``."""
+        match name:
+            case "sweep":
+                return await self.sweep()
+            case "purge_links":
+                return await self.purge_links()
+        raise ValueError(f"no such chore: {name}")
+
+    async def deliver(self, delivery_ids: Sequence[str]) -> list[Delivery | None]:
+        """Attempt these deliveries once each. A receiver that takes a delivery after earlier
+        failures is back: its other pending deliveries are handed out at once, not at their backoff."""
+        done = await self.deliverer.attempt_many(delivery_ids)
+        back = {
+            d.target_platform_id
+            for d in done
+            if d is not None and d.state is DeliveryState.DELIVERED and len(d.attempts) > 1
+        }
+        for platform_id in sorted(back):
+            await self.redrive(platform_id)
+        return done
+
+    async def redrive(self, platform_id: str) -> int:
+        """Hand out every pending delivery of one receiver now; returns how many."""
+        pending = await self.services.store.outbox.for_target(
+            platform_id, states=[DeliveryState.PENDING], limit=REDRIVE_LIMIT
+        )
+        ids = [d.id for d in pending]
+        for chunk in chunks(ids):
+            await self.jobs.deliver(chunk)
+        if ids:
+            log.info("outbox_redrive", platform=platform_id, deliveries=len(ids))
+        return len(ids)
+
+    async def sweep(self) -> int:
+        """Hand out every delivery that is due: a retry whose time has come, or one whose job was
+        lost (a crash, a broker restart). Claims keep a delivery in flight from being sent twice."""
+        due = await self.services.store.outbox.due(self.services.clock(), limit=SWEEP_LIMIT)
+        for chunk in chunks([d.id for d in due]):
+            await self.jobs.deliver(chunk)
+        if due:
+            log.info("outbox_sweep", due=len(due))
+        return len(due)
+
+    async def purge_links(self) -> int:
+        """Forget hub links (response_url, Location, Link stand-ins) that expired a day ago or more."""
+        cutoff = self.services.clock() - timedelta(days=1)
+        return await self.services.store.links.purge(cutoff)
