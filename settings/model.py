@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     # to another; retries are never scheduled as broker tasks, so this only bounds lost tasks.
     broker_visibility_timeout: Annotated[int, Field(gt=0)] = 3_600
 
+    # Seconds a scheduler (``python -m hub beat``) holds the cluster-wide schedule lock without
+    # renewing it; another scheduler takes over this long after the holder died.
+    scheduler_lock_timeout: Annotated[float, Field(gt=0)] = 30.0
+    # Worker processes per ``python -m hub worker`` (each runs one event loop).
+    worker_processes: Annotated[int, Field(gt=0)] = 2
+
     # Liveness: every ``liveness_interval`` seconds the hub reads each connected platform's
     # versions; after ``liveness_failures`` failures in a row the platform is OFFLINE.
     liveness_interval: Annotated[float, Field(gt=0)] = 60.0
