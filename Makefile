@@ -1,6 +1,6 @@
 # ocpi-hub: `make` prints this menu.
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt types bench clean
+.PHONY: help install run test lint fmt types bench clean redis-server
 
 export UV_PYTHON_DOWNLOADS := never
 PYTHON ?= python3
@@ -22,7 +22,13 @@ install: .venv/.synced ## create the environment from uv.lock
 run: install ## run the hub on the embedded default (SQLite under ./var, no broker)
 	$(UV) run --locked python -m hub serve --host $(HOST) --port $(PORT)
 
-test: install ## run the whole test suite
+# The worker tests start their own redis-server on a free port; install it if the machine lacks it.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || test -x /usr/sbin/redis-server || test -x /usr/bin/redis-server || \
+		{ echo "installing redis-server (Debian package)"; apt-get update -qq && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }
+
+test: install redis-server ## run the whole test suite
 	PYTHONASYNCIODEBUG=1 $(UV) run --locked pytest
 
 lint: install ## ruff (lint + format check) and mypy (strict)
@@ -34,7 +40,7 @@ fmt: install ## format the code
 	$(UV) run --locked ruff format .
 	$(UV) run --locked ruff check --fix .
 
-bench: install ## print the benchmark figures
+bench: install redis-server ## print the benchmark figures
 	$(UV) run --locked python -m bench
 
 clean: ## remove the environment and caches (keeps ./var)

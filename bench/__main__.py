@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import hub_bench, models_bench, routing_bench
+from bench import hub_bench, models_bench, routing_bench, workers_bench
 
 models_bench.main()
 print()
 asyncio.run(hub_bench.main())
 print()
 asyncio.run(routing_bench.main())
+print()
+asyncio.run(workers_bench.main())
