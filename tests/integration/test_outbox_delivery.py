@@ -514,6 +514,25 @@ async def test_an_attempt_in_flight_is_neither_due_nor_attempted_twice(
     assert stored is not None and stored.state is DeliveryState.DELIVERED and len(stored.attempts) == 1
 
 
+async def test_a_delivery_handed_out_again_while_in_flight_is_not_sent_again(
+    services: Services, deliverer: Deliverer, receiver: Receiver, platform: Platform, location_url: str
+) -> None:
+    # A re-drive or a duplicate job reads the delivery after the first attempt claimed it.
+    delivery = await enqueue(services, platform, location_url)
+    second: list[Delivery | None] = []
+
+    async def handed_out_again() -> None:
+        second.append(await deliverer.attempt(delivery.id))
+
+    receiver.answer(Answer(before=handed_out_again))
+    first = await deliverer.attempt(delivery.id)
+
+    assert len(receiver.seen) == 1
+    [again] = second
+    assert again is not None and again.state is DeliveryState.PENDING and again.claimed_until is not None
+    assert first is not None and first.state is DeliveryState.DELIVERED and first.claimed_until is None
+
+
 StartParty = Callable[..., Awaitable[Party]]
 
 
