@@ -176,7 +176,7 @@ class Registration:
     ) -> dict[str, Any]:
         services = self._services
         credentials = parse(Credentials, body)
-        await self._check_roles(platform, credentials)
+        await self.check_roles(platform, credentials)
         discovered = await self._party_api.discover(
             credentials.url,
             credentials.token,
@@ -227,7 +227,8 @@ class Registration:
         await self._announce(stored, not platform.registered)
         return self.credentials_for(token_c)
 
-    async def _check_roles(self, platform: Platform, credentials: Credentials) -> None:
+    async def check_roles(self, platform: Platform, credentials: Credentials) -> None:
+        """Refuse the hub's own party, and any role another platform holds (2001)."""
         settings = self._services.settings
         own = party_key(settings.country_code, settings.party_id)
         for index, entry in enumerate(credentials.roles):
