@@ -84,6 +84,12 @@ class Platform(BaseModel):
     created_at: datetime = Field(default_factory=utc_now)
     # When status or roles last changed: the ``last_updated`` of this platform's ClientInfo objects.
     status_changed_at: datetime = Field(default_factory=utc_now)
+    # Liveness (``hub.liveness``): checks of the versions URL failed in a row, why the last one
+    # failed, and when the platform last answered one. Kept here, not in a process, so whichever
+    # hub process or worker runs the next check carries on counting.
+    liveness_failures: int = 0
+    liveness_error: str | None = None
+    last_seen_at: datetime | None = None
     revision: int = 0
 
     # --- what the store indexes -----------------------------------------------------------------

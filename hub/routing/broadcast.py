@@ -19,6 +19,9 @@ _BROADCAST_ROLES: dict[ModuleID, frozenset[Role]] = {
 }
 
 
+_RECEIVING = frozenset({ConnectionStatus.CONNECTED, ConnectionStatus.OFFLINE})
+
+
 def recipients(
     platforms: Sequence[Platform],
     module: ModuleID,
@@ -26,7 +29,7 @@ def recipients(
     sender_platform_id: str,
     audience: Sequence[str] | None,
 ) -> Iterator[tuple[Platform, PartyRef]]:
-    """Each connected platform (but the sender's) that has the module's Receiver endpoint and a
+    """Each connected or offline platform (but the sender's) that has the module's Receiver endpoint and a
     party of a receiving role, with that party (the first one the audience admits).
 
     One delivery per platform: a platform hosting several receiving parties has one endpoint for
@@ -38,7 +41,9 @@ def recipients(
     for platform in platforms:
         if platform.id == sender_platform_id or not platform.registered:
             continue
-        if platform.status is not ConnectionStatus.CONNECTED:
+        # An OFFLINE platform still gets its deliveries: the outbox holds them until it answers
+        # again, and hands them all out then. Only an operator's suspension stops broadcasts.
+        if platform.status not in _RECEIVING:
             continue
         if platform.endpoint(module.value, InterfaceRole.RECEIVER.value) is None:
             continue

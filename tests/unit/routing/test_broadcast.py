@@ -36,6 +36,7 @@ PLATFORMS = [
     platform("other-cpo", ("CPO", "NL", "CP2")),
     platform("no-endpoint", ("EMSP", "DE", "NOE"), receives=()),
     platform("offline", ("EMSP", "DE", "OFF"), status=ConnectionStatus.OFFLINE),
+    platform("suspended", ("EMSP", "DE", "SUS"), status=ConnectionStatus.SUSPENDED),
     platform("gone", ("EMSP", "DE", "GON"), registered=False),
     platform("dual", ("CPO", "IT", "DUA"), ("EMSP", "IT", "DUA")),
 ]
@@ -45,10 +46,11 @@ def names(pairs: object) -> list[str]:
     return [p.id for p, _ in pairs]  # type: ignore[attr-defined]
 
 
-def test_a_cpos_locations_reach_every_connected_emsp_like_platform_with_the_receiver() -> None:
+def test_a_cpos_locations_reach_every_emsp_like_platform_with_the_receiver_offline_or_not() -> None:
+    # An OFFLINE receiver's deliveries wait in the outbox until it answers again.
     got = list(recipients(PLATFORMS, ModuleID.LOCATIONS, sender_platform_id="cpo", audience=None))
-    assert names(got) == ["emsp", "nsp", "dual"]
-    assert [party.key for _, party in got] == ["DE*MSP", "FR*NAV", "IT*DUA"]
+    assert names(got) == ["emsp", "nsp", "offline", "dual"]
+    assert [party.key for _, party in got] == ["DE*MSP", "FR*NAV", "DE*OFF", "IT*DUA"]
 
 
 def test_an_emsps_tokens_reach_the_cpos() -> None:
