@@ -10,6 +10,7 @@ import pytest
 
 from hub.ocpi.types import parse_datetime
 from tests.conftest import Hub
+from tests.integration.conftest import settle
 from tests.support.party import Party, PartyBehaviour, role
 
 CPO = [role("CPO", "NL", "TNM", "Test CPO")]
@@ -264,6 +265,7 @@ async def test_invalid_credentials_are_2001_naming_the_field_and_nothing_is_call
 async def test_put_switches_to_a_new_token_b_and_issues_a_new_token_c(hub: Hub, party: Party) -> None:
     token_a = await hub.invite()
     token_c = await hub.register(party, token_a, CPO)
+    await settle(hub)  # the pull that follows a registration calls the party with the old token
     party.token_b = "party-token-b-0002"
     party.behaviour.modules.append(("sessions", "RECEIVER"))
     party.seen_authorizations.clear()
