@@ -91,14 +91,35 @@ def environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-async def start_worker(settings: Settings, processes: int, workdir: Path) -> asyncio.subprocess.Process:
-    log = await asyncio.to_thread((workdir / f"worker-{processes}.log").open, "ab")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub", "worker", "--processes", str(processes),
-        cwd=ROOT, env=environment(settings), stdout=log, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    await asyncio.to_thread(log.close)
-    return process
+async def start_workers(
+    settings: Settings, processes: int, workdir: Path
+) -> list[asyncio.subprocess.Process]:
+    started = []
+    for number in range(processes):
+        log = await asyncio.to_thread((workdir / f"worker-{processes}-{number}.log").open, "ab")
+        started.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "hub",
+                "worker",
+                "--name",
+                f"bench-{processes}-{number}@%h",
+                cwd=ROOT,
+                env=environment(settings),
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        )
+        await asyncio.to_thread(log.close)
+    return started
+
+
+async def stop_workers(workers: list[asyncio.subprocess.Process]) -> None:
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        await worker.wait()
 
 
 def receiver(number: int, party_port: int, services: Services) -> Platform:
@@ -163,7 +184,7 @@ async def deliveries_per_second(
     await services.store.platforms.add(platform)
     body = json.dumps(objects.location(evses=10))
     jobs = CeleryJobs(sending_app(settings))
-    worker = await start_worker(settings, processes, workdir)
+    workers = await start_workers(settings, processes, workdir)
     try:
         # Warm up: the workers start, open the store and the HTTP pool.
         since = time.time()
@@ -188,8 +209,7 @@ async def deliveries_per_second(
         )
     finally:
         await jobs.close()
-        worker.terminate()
-        await worker.wait()
+        await stop_workers(workers)
 
 
 async def fan_out(
@@ -208,7 +228,7 @@ async def fan_out(
     await services.store.platforms.add(cpo)
     # Earlier platforms of this run also receive broadcasts; count every receiver.
     receivers = sum(1 for p in await services.store.platforms.all() if p.endpoints)
-    worker = await start_worker(settings, 2, workdir)
+    workers = await start_workers(settings, 2, workdir)
     server = TestServer(create_app(settings, services=services), host="127.0.0.1", port=hub_port)
     await server.start_server()
     headers = {
@@ -240,5 +260,4 @@ async def fan_out(
         )
     finally:
         await server.close()
-        worker.terminate()
-        await worker.wait()
+        await stop_workers(workers)

@@ -8,13 +8,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiohttp import ClientSession
 
+from hub.liveness import Liveness, LivenessReport
 from hub.outbox.deliver import Deliverer
 from hub.outbox.records import Delivery, DeliveryState
+from hub.pulls.puller import NotPullable, Puller, sender_modules
 from hub.services import Services
 from settings import Settings
 
@@ -45,10 +47,16 @@ class Chore:
 
 def chores(settings: Settings) -> list[Chore]:
     """The hub's schedule, the same for the embedded runner and Celery beat."""
-    return [
+    schedule = [
         Chore("sweep", settings.sweep_interval),
+        Chore("liveness", settings.liveness_interval),
         Chore("purge_links", 3_600.0),
     ]
+    if settings.pulls:
+        # Finds what is due (never pulled, pull_interval passed, a pull whose run died): cheap, and
+        # frequent, so a party that registered through another process is pulled within seconds.
+        schedule.append(Chore("pulls", settings.sweep_interval))
+    return schedule
 
 
 class Tasks:
@@ -67,6 +75,10 @@ class Tasks:
                 return await self.sweep()
             case "purge_links":
                 return await self.purge_links()
+            case "liveness":
+                return await self.check_liveness()
+            case "pulls":
+                return await self.schedule_pulls()
         raise ValueError(f"no such chore: {name}")
 
     async def deliver(self, delivery_ids: Sequence[str]) -> list[Delivery | None]:
@@ -103,6 +115,43 @@ class Tasks:
         if due:
             log.info("outbox_sweep", due=len(due))
         return len(due)
+
+    async def pull(
+        self, platform_id: str, modules: Sequence[str] | None = None, *, full: bool = False
+    ) -> list[dict[str, Any]]:
+        """Pull these Sender interfaces of a platform (None: every one it offers), one after the other."""
+        platform = await self.services.store.platforms.get(platform_id)
+        if platform is None:
+            log.warning("pull_platform_unknown", platform=platform_id)
+            return []
+        puller = Puller(self.services, self.http, self.jobs.deliver)
+        results = []
+        for module in sender_modules(platform) if modules is None else modules:
+            try:
+                result = await puller.pull(platform_id, module, full=full)
+            except NotPullable as error:
+                log.info("pull_skipped", platform=platform_id, module=module, reason=str(error))
+                continue
+            results.append(result.to_json())
+        return results
+
+    async def schedule_pulls(self) -> int:
+        """Hand out every pull that is due, one job per platform; returns how many pulls."""
+        due = await Puller(self.services, self.http, self.jobs.deliver).pull_due()
+        modules: dict[str, list[str]] = {}
+        for platform_id, module in due:
+            modules.setdefault(platform_id, []).append(module)
+        for platform_id, wanted in modules.items():
+            await self.jobs.pull(platform_id, wanted)
+        return len(due)
+
+    async def check_liveness(self) -> LivenessReport:
+        """Read every connected platform's versions; push the status changes as Hub Client Info
+        and hand out the pending deliveries of platforms that came back."""
+        report = await Liveness(self.services, self.http).check_all()
+        for chunk in chunks(report.deliveries):
+            await self.jobs.deliver(chunk)
+        return report
 
     async def purge_links(self) -> int:
         """Forget hub links (response_url, Location, Link stand-ins) that expired a day ago or more."""

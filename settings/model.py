@@ -82,14 +82,18 @@ class Settings(BaseSettings):
     # Seconds a scheduler (``python -m hub beat``) holds the cluster-wide schedule lock without
     # renewing it; another scheduler takes over this long after the holder died.
     scheduler_lock_timeout: Annotated[float, Field(gt=0)] = 30.0
-    # Worker processes per ``python -m hub worker`` (each runs one event loop).
-    worker_processes: Annotated[int, Field(gt=0)] = 2
+    # Tasks one ``python -m hub worker`` process runs at once, all on its one event loop; run more
+    # worker processes to use more cores.
+    worker_tasks: Annotated[int, Field(gt=0, le=256)] = 8
 
     # Liveness: every ``liveness_interval`` seconds the hub reads each connected platform's
     # versions; after ``liveness_failures`` failures in a row the platform is OFFLINE.
     liveness_interval: Annotated[float, Field(gt=0)] = 60.0
     liveness_failures: Annotated[int, Field(gt=0)] = 3
-    # Seconds between scheduled pulls of every party's sender interfaces (changes since the last pull).
+    # Whether the hub pulls parties' Sender interfaces by itself: everything right after a party
+    # registers, then the changes every ``pull_interval`` seconds. Off: parties push, and operators
+    # pull on demand (``python -m hub pull``).
+    pulls: bool = True
     pull_interval: Annotated[float, Field(gt=0)] = 900.0
     # Seconds the old token keeps working after ``parties rotate`` gave a platform a new one.
     rotation_overlap: Annotated[float, Field(ge=0)] = 3_600.0

@@ -1,14 +1,17 @@
 """One event loop per worker process, and the hub services it runs the tasks on.
 
-Celery runs a task as a plain function in a worker process; the hub's work is async. Each process
-opens its loop, store, HTTP client and ``hub.tasks.Tasks`` once, at its first task, and keeps them
-for every task after: a task is one ``run_until_complete`` on that loop.
+Celery runs tasks as plain functions on a pool of threads; the hub's work is async. Each worker
+process runs one event loop on a thread of its own, and opens the store, the HTTP client and
+``hub.tasks.Tasks`` on it once, at its first task. A task hands its coroutine to that loop and
+waits for the result, so the tasks of one process (``--tasks`` of them at once) share the loop,
+the connection pool and the store connection, and their waits overlap.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -28,22 +31,30 @@ T = TypeVar("T")
 
 class Runtime:
     def __init__(self, settings: Settings, app: Celery) -> None:
+        self.pid = os.getpid()
         self._settings = settings
         self._app = app
         self._loop = _new_loop(settings)
-        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="hub-event-loop", daemon=True)
+        self._thread.start()
         self._services: Services | None = None
         self._http: ClientSession | None = None
         self._jobs: CeleryJobs | None = None
-        self._tasks: Tasks | None = None
+        self._tasks = self._call(self._open())
 
     def run(self, work: Callable[[Tasks], Awaitable[T]]) -> T:
-        return self._loop.run_until_complete(self._run(work))
+        """Run ``work`` on the process's loop and wait for its result (from a pool thread)."""
 
-    async def _run(self, work: Callable[[Tasks], Awaitable[T]]) -> T:
-        if self._tasks is None:
-            self._tasks = await self._open()
-        return await work(self._tasks)
+        async def job() -> T:
+            return await work(self._tasks)
+
+        return self._call(job())
+
+    def _call(self, coroutine: Awaitable[T]) -> T:
+        async def wrapped() -> T:
+            return await coroutine
+
+        return asyncio.run_coroutine_threadsafe(wrapped(), self._loop).result()
 
     async def _open(self) -> Tasks:
         settings = self._settings
@@ -57,9 +68,9 @@ class Runtime:
         return Tasks(services, self._http, self._jobs)
 
     def close(self) -> None:
-        if self._tasks is not None:
-            self._loop.run_until_complete(self._close())
-        self._loop.close()
+        self._call(self._close())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
 
     async def _close(self) -> None:
         if self._jobs is not None:
@@ -82,19 +93,22 @@ def _new_loop(settings: Settings) -> asyncio.AbstractEventLoop:
 
 
 _current: Runtime | None = None
+_opening = threading.Lock()
 
 
 def runtime(settings: Settings, app: Celery) -> Runtime:
-    """This process's runtime, opened at its first task (after the worker forked)."""
+    """This process's runtime, opened by its first task."""
     global _current
-    if _current is None or _current._pid != os.getpid():
-        configure_logging(settings.log_level, settings.log_format)
-        _current = Runtime(settings, app)
-    return _current
+    with _opening:
+        if _current is None or _current.pid != os.getpid():
+            configure_logging(settings.log_level, settings.log_format)
+            _current = Runtime(settings, app)
+        return _current
 
 
 def close_runtime() -> None:
     global _current
-    if _current is not None and _current._pid == os.getpid():
-        _current.close()
-    _current = None
+    with _opening:
+        if _current is not None and _current.pid == os.getpid():
+            _current.close()
+        _current = None

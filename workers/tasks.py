@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery.signals import worker_process_shutdown
+from celery.signals import worker_process_shutdown, worker_shutdown
 
 from hub.outbox.records import DeliveryState
 from hub.queue import CHORE, DELIVER, PULL
@@ -30,6 +30,7 @@ def chore(name: str) -> Any:
     return runtime(settings, app).run(lambda tasks: tasks.run_chore(name))
 
 
+@worker_shutdown.connect
 @worker_process_shutdown.connect
 def _close(**_: Any) -> None:
     close_runtime()

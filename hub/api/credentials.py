@@ -20,6 +20,8 @@ def _registration(request: web.Request) -> Registration:
 
     async def announce(platform: Platform, welcome: bool) -> None:
         await jobs.deliver(await push_client_info(services, platform, welcome=welcome))
+        if welcome and settings.pulls:  # a new party: GET all via the hub serves its data within seconds
+            await jobs.pull(platform.id, full=True)
 
     return Registration(services, PartyApi(request.app[http_key], timeout=timeout), announce)
 

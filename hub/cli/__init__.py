@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import typer
 
+from hub.cli.background import beat, worker
+from hub.cli.outbox import outbox
 from hub.cli.parties import parties
+from hub.cli.pull import pull
 from hub.cli.serve import serve
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="The ocpi-hub command line.")
 app.command()(serve)
 app.add_typer(parties, name="parties")
+app.add_typer(outbox, name="outbox")
+app.command()(worker)
+app.command()(beat)
+app.command()(pull)
 
 
 def main() -> None:

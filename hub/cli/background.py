@@ -26,18 +26,30 @@ def _exec(arguments: list[str]) -> None:
 
 
 def worker(
-    processes: Annotated[
-        int | None, typer.Option(help="Worker processes (default HUB_WORKER_PROCESSES).")
-    ] = None,
+    tasks: Annotated[int | None, typer.Option(help="Tasks at once (default HUB_WORKER_TASKS).")] = None,
     name: Annotated[str | None, typer.Option(help="Node name, unique in the cluster.")] = None,
 ) -> None:
-    """Run a Celery worker: deliveries, pulls, liveness, handshakes (needs HUB_BROKER_URL)."""
+    """Run one Celery worker process: deliveries, pulls, liveness (needs HUB_BROKER_URL).
+
+    Its tasks share one event loop; run one worker process per core.
+    """
     settings = load()
-    count = processes if processes is not None else settings.worker_processes
+    count = tasks if tasks is not None else settings.worker_tasks
     node = name or f"hub-{os.getpid()}@%h"
     _exec(
-        ["worker", "-Q", "hub", "--pool", "prefork", "--concurrency", str(count), "-n", node]
-        + ["-l", settings.log_level]
+        [
+            "worker",
+            "-Q",
+            "hub",
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(count),
+            "-n",
+            node,
+            "-l",
+            settings.log_level,
+        ]
     )
 
 

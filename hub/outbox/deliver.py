@@ -19,7 +19,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import structlog
@@ -43,6 +43,8 @@ CONFIGURATION_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
 # keeps the first one (when trouble began) and the latest ones.
 ATTEMPTS_KEPT = 50
 _SAVE_TRIES = 3
+# Deliveries read, claimed and settled together in one round trip to the store each.
+BATCH = 200
 _ERROR_TEXT_MAX = 300
 
 
@@ -113,6 +115,12 @@ def policy_from(settings: Settings) -> RetryPolicy:
     )
 
 
+def _closed(delivery: Delivery, state: DeliveryState, reason: str) -> Delivery:
+    return delivery.model_copy(
+        update={"state": state, "next_attempt_at": None, "claimed_until": None, "reason": reason}
+    )
+
+
 class Deliverer:
     """Attempts outbox deliveries over one shared ``ClientSession``."""
 
@@ -137,99 +145,197 @@ class Deliverer:
         self._lease = timedelta(seconds=settings.request_timeout + settings.claim_margin)
 
     async def attempt_many(self, delivery_ids: Iterable[str]) -> list[Delivery | None]:
-        """Attempt these deliveries concurrently (at most ``concurrency`` at once), in order of ids.
+        """Attempt these deliveries once each, concurrently (at most ``concurrency`` requests at
+        once), and return each as stored afterwards, in order of ids (None: no such delivery).
 
-        A delivery that could not even be read or saved (the store failed) is logged and comes
-        back as None, so one bad record does not hide what happened to the others.
+        The store is read and written a batch at a time (one read, one claim, one settlement per
+        ``BATCH`` deliveries), not a delivery at a time: a worker's throughput is bounded by round
+        trips to the store, not by the receivers. A batch whose store work failed is logged and
+        its deliveries come back as None; they stay PENDING and the sweeper finds them again.
         """
         ids = list(delivery_ids)
-        results = await asyncio.gather(*(self._bounded(i) for i in ids), return_exceptions=True)
-        done: list[Delivery | None] = []
-        for delivery_id, result in zip(ids, results, strict=True):
-            if isinstance(result, BaseException):
-                if not isinstance(result, Exception):
-                    raise result  # cancellation and friends are not ours to swallow
-                log.error("delivery_attempt_failed", delivery=delivery_id, exc_info=result)
-                done.append(None)
-            else:
-                done.append(result)
-        return done
-
-    async def _bounded(self, delivery_id: str) -> Delivery | None:
-        async with self._slots:
-            return await self.attempt(delivery_id)
+        outcome: dict[str, Delivery | None] = {}
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            try:
+                outcome.update(await self._batch(chunk))
+            except Exception:
+                log.exception("delivery_batch_failed", deliveries=len(chunk), first=chunk[0])
+        return [outcome.get(delivery_id) for delivery_id in ids]
 
     async def attempt(self, delivery_id: str) -> Delivery | None:
         """Attempt one delivery once and return it as stored afterwards (None: no such delivery).
 
         Deliveries that are not PENDING are returned untouched: someone delivered, abandoned or
-        superseded them already.
+        superseded them already. So is one that another attempt holds (``claimed_until``).
         """
+        [done] = await self.attempt_many([delivery_id])
+        return done
+
+    async def _batch(self, ids: list[str]) -> dict[str, Delivery | None]:
         store = self._services.store
-        delivery = await store.outbox.get(delivery_id)
-        if delivery is None:
-            log.warning("delivery_unknown", delivery=delivery_id)
-            return None
-        if delivery.state is not DeliveryState.PENDING:
-            return delivery
-        if delivery.claimed_until is not None and delivery.claimed_until > self._services.clock():
-            log.info("delivery_in_flight", delivery=delivery_id)
-            return delivery
-
-        platform = await store.platforms.get(delivery.target_platform_id)
-        reason = unreachable(platform, delivery.target_platform_id)
-        if reason is not None:
-            return await self._close(delivery, DeliveryState.DEAD, reason)
-        # unreachable() has ruled these out:
-        assert platform is not None
-        assert platform.outgoing_token is not None
-        try:
-            token = self._services.cipher.decrypt(platform.outgoing_token)
-        except ValueError as error:
-            return await self._close(delivery, DeliveryState.DEAD, str(error))
-        if delivery.object_key is not None:
-            newer = superseded_by(
-                delivery, await store.outbox.for_object(delivery.target_platform_id, delivery.object_key)
-            )
-            if newer is not None:
-                return await self._close(
-                    delivery,
-                    DeliveryState.SUPERSEDED,
-                    f"superseded by {newer.id} (version {newer.object_version})",
-                )
-
-        claimed = await self._claim(delivery)
-        if claimed is None:
-            return await store.outbox.get(delivery.id)
-        delivery = claimed
-
-        attempt, invalid_url = await self._send(delivery, platform, token)
         now = self._services.clock()
-
-        def settle(current: Delivery) -> tuple[Delivery, Verdict]:
-            if invalid_url:
-                verdict = Verdict(Outcome.PERMANENT, DeliveryState.DEAD, reason=attempt.error)
+        found = {delivery.id: delivery for delivery in await store.outbox.get_many(ids)}
+        result: dict[str, Delivery | None] = {}
+        candidates: list[Delivery] = []
+        for delivery_id in dict.fromkeys(ids):
+            delivery = found.get(delivery_id)
+            if delivery is None:
+                log.warning("delivery_unknown", delivery=delivery_id)
+                result[delivery_id] = None
+            elif delivery.state is not DeliveryState.PENDING:
+                result[delivery_id] = delivery
+            elif delivery.claimed_until is not None and delivery.claimed_until > now:
+                log.info("delivery_in_flight", delivery=delivery_id)
+                result[delivery_id] = delivery
             else:
-                verdict = decide(
-                    attempt,
-                    attempt_count=len(current.attempts) + 1,
-                    created_at=current.created_at,
-                    now=now,
-                    policy=self._policy,
-                    rng=self._rng,
-                )
-            changed = current.model_copy(
-                update={
-                    "attempts": with_attempt(current.attempts, attempt),
-                    "state": verdict.state,
-                    "next_attempt_at": verdict.next_attempt_at,
-                    "claimed_until": None,
-                    "reason": verdict.reason,
-                }
-            )
-            return changed, verdict
+                candidates.append(delivery)
 
-        stored, verdict = await self._save(delivery, settle)
+        receivers = await self._receivers({d.target_platform_id for d in candidates})
+        closing: list[tuple[Delivery, DeliveryState, str]] = []
+        sendable: list[Delivery] = []
+        for delivery in candidates:
+            receiver = receivers[delivery.target_platform_id]
+            if isinstance(receiver, str):
+                closing.append((delivery, DeliveryState.DEAD, receiver))
+            else:
+                sendable.append(delivery)
+        newer = await self._newer_versions(sendable)
+        for delivery in sendable:
+            if delivery.id in newer:
+                successor = newer[delivery.id]
+                reason = f"superseded by {successor.id} (version {successor.object_version})"
+                closing.append((delivery, DeliveryState.SUPERSEDED, reason))
+        sendable = [delivery for delivery in sendable if delivery.id not in newer]
+        result.update(await self._close_many(closing))
+
+        claimed = await self._claim_many(sendable, result)
+        sent = await asyncio.gather(
+            *(self._bounded_send(delivery, receivers[delivery.target_platform_id]) for delivery in claimed)
+        )
+        ended = self._services.clock()
+        settled = [
+            self._settle(delivery, attempt, invalid_url, ended)
+            for delivery, (attempt, invalid_url) in zip(claimed, sent, strict=True)
+        ]
+        written = await store.outbox.update_many([changed for changed, _ in settled])
+        for delivery, (attempt, invalid_url), (_, verdict), stored in zip(
+            claimed, sent, settled, written, strict=True
+        ):
+            final: Delivery | None = stored
+            if stored is None:  # someone wrote meanwhile: apply the attempt on top, or yield to them
+
+                def again(
+                    current: Delivery, attempt: Attempt = attempt, invalid_url: bool = invalid_url
+                ) -> tuple[Delivery, Verdict]:
+                    return self._settle(current, attempt, invalid_url, ended)
+
+                final, verdict_again = await self._save(delivery, again)
+                verdict = verdict_again if verdict_again is not None else verdict
+            result[delivery.id] = final
+            self._log_attempt(delivery, attempt, verdict, final)
+        return result
+
+    async def _receivers(self, platform_ids: set[str]) -> dict[str, tuple[Platform, str] | str]:
+        """Each target platform and the token to call it with, or why it cannot be called."""
+        receivers: dict[str, tuple[Platform, str] | str] = {}
+        for platform_id in sorted(platform_ids):
+            platform = await self._services.store.platforms.get(platform_id)
+            reason = unreachable(platform, platform_id)
+            if reason is not None:
+                receivers[platform_id] = reason
+                continue
+            # unreachable() has ruled these out:
+            assert platform is not None
+            assert platform.outgoing_token is not None
+            try:
+                receivers[platform_id] = (platform, self._services.cipher.decrypt(platform.outgoing_token))
+            except ValueError as error:
+                receivers[platform_id] = str(error)
+        return receivers
+
+    async def _newer_versions(self, deliveries: list[Delivery]) -> dict[str, Delivery]:
+        """For each delivery a newer version of its object makes moot: that newer delivery."""
+        groups: dict[str, list[Delivery]] = {}
+        for delivery in deliveries:
+            if delivery.object_key is not None and delivery.method.upper() == "PUT":
+                groups.setdefault(delivery.target_platform_id, []).append(delivery)
+        newer: dict[str, Delivery] = {}
+        for platform_id, group in groups.items():
+            siblings: dict[str, list[Delivery]] = {}
+            keys = [d.object_key for d in group if d.object_key is not None]
+            for other in await self._services.store.outbox.for_objects(platform_id, keys):
+                if other.object_key is not None:
+                    siblings.setdefault(other.object_key.upper(), []).append(other)
+            for delivery in group:
+                assert delivery.object_key is not None
+                successor = superseded_by(delivery, siblings.get(delivery.object_key.upper(), []))
+                if successor is not None:
+                    newer[delivery.id] = successor
+        return newer
+
+    async def _claim_many(
+        self, deliveries: list[Delivery], result: dict[str, Delivery | None]
+    ) -> list[Delivery]:
+        """Take these deliveries for one attempt each; those another attempt took first go to
+        ``result`` as they stand now.
+
+        A claim moves ``next_attempt_at`` and ``claimed_until`` past the longest the attempt can
+        take, so a sweep for due deliveries and a second hand-out leave it alone while it is in
+        flight; if this process dies meanwhile, the claim runs out and the delivery is due again.
+        """
+        if not deliveries:
+            return []
+        until = self._services.clock() + self._lease
+        written = await self._services.store.outbox.update_many(
+            [d.model_copy(update={"next_attempt_at": until, "claimed_until": until}) for d in deliveries]
+        )
+        claimed = [stored for stored in written if stored is not None]
+        lost = [d.id for d, stored in zip(deliveries, written, strict=True) if stored is None]
+        if lost:
+            log.info("delivery_claimed_elsewhere", deliveries=lost)
+            now = {d.id: d for d in await self._services.store.outbox.get_many(lost)}
+            result.update({delivery_id: now.get(delivery_id) for delivery_id in lost})
+        return claimed
+
+    async def _bounded_send(
+        self, delivery: Delivery, receiver: tuple[Platform, str] | str
+    ) -> tuple[Attempt, bool]:
+        assert not isinstance(receiver, str)
+        platform, token = receiver
+        async with self._slots:
+            return await self._send(delivery, platform, token)
+
+    def _settle(
+        self, current: Delivery, attempt: Attempt, invalid_url: bool, now: datetime
+    ) -> tuple[Delivery, Verdict]:
+        """The delivery after ``attempt``: DELIVERED, PENDING with the next attempt, or DEAD."""
+        if invalid_url:
+            verdict = Verdict(Outcome.PERMANENT, DeliveryState.DEAD, reason=attempt.error)
+        else:
+            verdict = decide(
+                attempt,
+                attempt_count=len(current.attempts) + 1,
+                created_at=current.created_at,
+                now=now,
+                policy=self._policy,
+                rng=self._rng,
+            )
+        changed = current.model_copy(
+            update={
+                "attempts": with_attempt(current.attempts, attempt),
+                "state": verdict.state,
+                "next_attempt_at": verdict.next_attempt_at,
+                "claimed_until": None,
+                "reason": verdict.reason,
+            }
+        )
+        return changed, verdict
+
+    @staticmethod
+    def _log_attempt(
+        delivery: Delivery, attempt: Attempt, verdict: Verdict | None, stored: Delivery | None
+    ) -> None:
         log.info(
             "delivery_attempted",
             delivery=delivery.id,
@@ -247,23 +353,6 @@ class Deliverer:
             if stored is None or stored.next_attempt_at is None
             else stored.next_attempt_at.isoformat(),
         )
-        return stored
-
-    async def _claim(self, delivery: Delivery) -> Delivery | None:
-        """Take the delivery for one attempt, or None if another attempt took it first.
-
-        The claim moves ``next_attempt_at`` past the longest the attempt can take, so a sweep for
-        due deliveries leaves it alone while it is in flight; if this process dies meanwhile, the
-        claim runs out and the delivery is due again.
-        """
-        until = self._services.clock() + self._lease
-        try:
-            return await self._services.store.outbox.update(
-                delivery.model_copy(update={"next_attempt_at": until, "claimed_until": until})
-            )
-        except StaleWrite:
-            log.info("delivery_claimed_elsewhere", delivery=delivery.id)
-            return None
 
     async def _send(self, delivery: Delivery, platform: Platform, token: str) -> tuple[Attempt, bool]:
         """Send the request once; the attempt as recorded, and whether the URL itself is unusable."""
@@ -301,24 +390,35 @@ class Deliverer:
         )
         return attempt, invalid_url
 
+    async def _close_many(
+        self, closing: list[tuple[Delivery, DeliveryState, str]]
+    ) -> dict[str, Delivery | None]:
+        """End deliveries without sending them (DEAD or SUPERSEDED), in one write."""
+        if not closing:
+            return {}
+        written = await self._services.store.outbox.update_many(
+            [_closed(delivery, state, reason) for delivery, state, reason in closing]
+        )
+        result: dict[str, Delivery | None] = {}
+        for (delivery, state, reason), stored in zip(closing, written, strict=True):
+            result[delivery.id] = stored if stored is not None else await self._close(delivery, state, reason)
+            log.info(
+                "delivery_closed",
+                delivery=delivery.id,
+                platform=delivery.target_platform_id,
+                module=delivery.module,
+                state=state.value,
+                reason=reason,
+            )
+        return result
+
     async def _close(self, delivery: Delivery, state: DeliveryState, reason: str) -> Delivery | None:
-        """End a delivery without sending it (DEAD or SUPERSEDED)."""
+        """``_close_many`` for one delivery someone else wrote meanwhile: re-read, close, or yield."""
 
         def close(current: Delivery) -> tuple[Delivery, None]:
-            changed = current.model_copy(
-                update={"state": state, "next_attempt_at": None, "claimed_until": None, "reason": reason}
-            )
-            return changed, None
+            return _closed(current, state, reason), None
 
         stored, _ = await self._save(delivery, close)
-        log.info(
-            "delivery_closed",
-            delivery=delivery.id,
-            platform=delivery.target_platform_id,
-            module=delivery.module,
-            state=state.value,
-            reason=reason,
-        )
         return stored
 
     async def _save(

@@ -87,6 +87,7 @@ class CachedStore:
         self.mirror = inner.mirror
         self.outbox = inner.outbox
         self.links = inner.links
+        self.pulls = inner.pulls
 
     async def close(self) -> None:
         await self._inner.close()

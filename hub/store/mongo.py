@@ -22,6 +22,7 @@ from hub.platforms import Platform
 from hub.routing.links import ProxyLink
 from hub.store.mongo_mirror import MongoMirrorStore
 from hub.store.mongo_outbox import MongoOutboxStore
+from hub.store.mongo_pulls import MongoPullStore
 from hub.store.port import Conflict, StaleWrite
 
 Document = dict[str, Any]
@@ -136,6 +137,7 @@ class MongoStore:
         self.mirror = MongoMirrorStore(client[database])
         self.outbox = MongoOutboxStore(client[database])
         self.links = MongoLinkStore(client[database]["links"])
+        self.pulls = MongoPullStore(client[database])
 
     @classmethod
     async def open(cls, url: str, *, database: str | None = None) -> MongoStore:
@@ -146,6 +148,7 @@ class MongoStore:
         await store.mirror.create_indexes()
         await store.outbox.create_indexes()
         await store.links.create_indexes()
+        await store.pulls.create_indexes()
         return store
 
     async def close(self) -> None:

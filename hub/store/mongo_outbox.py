@@ -14,6 +14,7 @@ was not told the batch was accepted and will send it again, which at-least-once 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from hub.outbox.records import Delivery, DeliveryState
-from hub.store.port import Conflict, StaleWrite
+from hub.store.port import Conflict, StaleWrite, purgeable
 
 Document = dict[str, Any]
 
@@ -99,6 +100,20 @@ class MongoOutboxStore:
             raise StaleWrite(f"delivery {delivery.id} changed since revision {delivery.revision}")
         return stored
 
+    async def get_many(self, delivery_ids: Sequence[str]) -> list[Delivery]:
+        return await self._many({"_id": {"$in": list(delivery_ids)}})
+
+    async def update_many(self, deliveries: Sequence[Delivery]) -> list[Delivery | None]:
+        """Concurrent compare-and-set writes: a bulk write would not say which ones matched."""
+
+        async def one(delivery: Delivery) -> Delivery | None:
+            try:
+                return await self.update(delivery)
+            except StaleWrite:
+                return None
+
+        return list(await asyncio.gather(*(one(delivery) for delivery in deliveries)))
+
     async def due(self, now: datetime, *, limit: int) -> list[Delivery]:
         query = {"state": DeliveryState.PENDING.value, "due_us": {"$lte": _microseconds(now)}}
         return await self._many(query, limit=limit)
@@ -118,8 +133,22 @@ class MongoOutboxStore:
         query = {"target_platform_id": target_platform_id, "object_key_ci": object_key.upper()}
         return await self._many(query)
 
+    async def for_objects(self, target_platform_id: str, object_keys: Sequence[str]) -> list[Delivery]:
+        keys = sorted({key.upper() for key in object_keys})
+        return await self._many({"target_platform_id": target_platform_id, "object_key_ci": {"$in": keys}})
+
     async def by_state(self, state: DeliveryState, *, limit: int, offset: int = 0) -> list[Delivery]:
         return await self._many({"state": DeliveryState(state).value}, limit=limit, offset=offset)
+
+    async def purge(self, states: Sequence[DeliveryState], *, before: datetime | None) -> int:
+        values = purgeable(states)
+        if not values:
+            return 0
+        query: Document = {"state": {"$in": values}}
+        if before is not None:
+            query["created_us"] = {"$lt": _microseconds(before)}
+        result = await self._outbox.delete_many(query)
+        return result.deleted_count
 
     async def _many(self, query: Document, *, limit: int | None = None, offset: int = 0) -> list[Delivery]:
         if limit is not None and limit <= 0:

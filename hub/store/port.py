@@ -13,6 +13,7 @@ from typing import Protocol
 from hub.mirror.records import MirrorRecord
 from hub.outbox.records import Delivery, DeliveryState
 from hub.platforms import Platform
+from hub.pulls.records import PullCheckpoint
 from hub.routing.links import ProxyLink
 
 
@@ -26,6 +27,14 @@ class Conflict(StoreError):
 
 class StaleWrite(StoreError):
     """The document changed (or vanished) since it was read; read it again and retry."""
+
+
+def purgeable(states: Sequence[DeliveryState]) -> list[str]:
+    """The state values ``OutboxStore.purge`` may delete; ``ValueError`` for PENDING."""
+    values = [DeliveryState(state) for state in states]
+    if DeliveryState.PENDING in values:
+        raise ValueError("PENDING deliveries are still owed and are never purged")
+    return sorted({state.value for state in values})
 
 
 class PlatformStore(Protocol):
@@ -129,6 +138,16 @@ class OutboxStore(Protocol):
         ``StaleWrite`` if another writer got there first.
         """
 
+    async def get_many(self, delivery_ids: Sequence[str]) -> list[Delivery]:
+        """The deliveries with these ids that exist, in no particular order (one round trip)."""
+
+    async def update_many(self, deliveries: Sequence[Delivery]) -> list[Delivery | None]:
+        """``update`` for each, in one round trip: each is written if it still has its revision.
+
+        Returns, in order, each as stored with its revision bumped, or None where the write was
+        stale (nothing is raised; the caller reads that one again).
+        """
+
     async def due(self, now: datetime, *, limit: int) -> list[Delivery]:
         """PENDING deliveries whose ``next_attempt_at`` has come, oldest first."""
 
@@ -140,7 +159,14 @@ class OutboxStore(Protocol):
     async def for_object(self, target_platform_id: str, object_key: str) -> list[Delivery]:
         """Every delivery of one object to one receiver, oldest first (coalescing)."""
 
+    async def for_objects(self, target_platform_id: str, object_keys: Sequence[str]) -> list[Delivery]:
+        """``for_object`` for several objects of one receiver, in one round trip, oldest first."""
+
     async def by_state(self, state: DeliveryState, *, limit: int, offset: int = 0) -> list[Delivery]: ...
+
+    async def purge(self, states: Sequence[DeliveryState], *, before: datetime | None) -> int:
+        """Delete the deliveries in these finished states created before ``before`` (None: whenever);
+        returns how many. PENDING is work still owed: asking for it is a ``ValueError``."""
 
 
 class LinkStore(Protocol):
@@ -155,6 +181,23 @@ class LinkStore(Protocol):
         """Forget links that expired before this moment; returns how many."""
 
 
+class PullStore(Protocol):
+    """Checkpoints of pulls, one per platform and module (see ``hub.pulls.records``)."""
+
+    async def get(self, platform_id: str, module: str) -> PullCheckpoint | None: ...
+
+    async def save(self, checkpoint: PullCheckpoint) -> PullCheckpoint:
+        """Insert (``checkpoint.revision == 0``) or replace the checkpoint if it still has
+        ``checkpoint.revision``; returns it as stored, with the revision bumped.
+
+        ``StaleWrite`` if one exists for the pair on insert, or its revision moved on replace: another
+        run got there first, and holds the pull.
+        """
+
+    async def all(self) -> list[PullCheckpoint]:
+        """Every checkpoint, by platform id and module."""
+
+
 class Store(Protocol):
     @property
     def platforms(self) -> PlatformStore: ...
@@ -167,5 +210,8 @@ class Store(Protocol):
 
     @property
     def links(self) -> LinkStore: ...
+
+    @property
+    def pulls(self) -> PullStore: ...
 
     async def close(self) -> None: ...

@@ -15,7 +15,7 @@ import aiosqlite
 
 from hub.platforms import Platform
 from hub.routing.links import ProxyLink
-from hub.store import sqlite_mirror, sqlite_outbox
+from hub.store import sqlite_mirror, sqlite_outbox, sqlite_pulls
 from hub.store.port import Conflict, StaleWrite
 from hub.store.sqlite_base import Transactions
 
@@ -171,6 +171,7 @@ class SqliteStore:
         self.mirror = sqlite_mirror.SqliteMirrorStore(db, transactions)
         self.outbox = sqlite_outbox.SqliteOutboxStore(db, transactions)
         self.links = SqliteLinkStore(db, transactions)
+        self.pulls = sqlite_pulls.SqlitePullStore(db, transactions)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -181,7 +182,7 @@ class SqliteStore:
         await db.execute("PRAGMA busy_timeout=10000")
         await db.execute("PRAGMA foreign_keys=ON")
         await db.execute("PRAGMA synchronous=NORMAL")
-        for schema in (_SCHEMA, sqlite_mirror.SCHEMA, sqlite_outbox.SCHEMA):
+        for schema in (_SCHEMA, sqlite_mirror.SCHEMA, sqlite_outbox.SCHEMA, sqlite_pulls.SCHEMA):
             await db.executescript(schema)
         return cls(db)
 

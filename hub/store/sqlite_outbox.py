@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import aiosqlite
 
 from hub.outbox.records import Delivery, DeliveryState
-from hub.store.port import Conflict, StaleWrite
+from hub.store.port import Conflict, StaleWrite, purgeable
 from hub.store.sqlite_base import Transactions
 
 SCHEMA = """
@@ -39,6 +39,17 @@ CREATE INDEX IF NOT EXISTS outbox_by_object ON outbox(target_platform_id, object
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ORDER = "ORDER BY created_at, seq"
+# Rows per batched statement: well inside SQLite's limit on parameters.
+BATCH = 500
+_UPDATE_MANY = (
+    "WITH v(id, old, state, due, target, okey, created, revision, document) AS (VALUES {rows}) "
+    "UPDATE outbox SET state = v.state, next_attempt_at = v.due, target_platform_id = v.target, "
+    "object_key = v.okey, created_at = v.created, revision = v.revision, document = v.document "
+    "FROM v WHERE outbox.id = v.id AND outbox.revision = v.old RETURNING outbox.id"
+)
+# Rows one purge transaction deletes: the hub shares the file, and waits while a transaction
+# holds the write lock.
+PURGE_CHUNK = 5_000
 
 
 def microseconds(moment: datetime) -> int:
@@ -84,16 +95,32 @@ class SqliteOutboxStore:
         return found[0] if found else None
 
     async def update(self, delivery: Delivery) -> Delivery:
-        stored = delivery.model_copy(update={"revision": delivery.revision + 1})
-        async with self._transactions.write() as db:
-            cursor = await db.execute(
-                "UPDATE outbox SET state = ?, next_attempt_at = ?, target_platform_id = ?, object_key = ?, "
-                "created_at = ?, revision = ?, document = ? WHERE id = ? AND revision = ?",
-                (*_columns(stored), delivery.id, delivery.revision),
-            )
-            if cursor.rowcount != 1:
-                raise StaleWrite(f"delivery {delivery.id} changed since revision {delivery.revision}")
+        [stored] = await self.update_many([delivery])
+        if stored is None:
+            raise StaleWrite(f"delivery {delivery.id} changed since revision {delivery.revision}")
         return stored
+
+    async def get_many(self, delivery_ids: Sequence[str]) -> list[Delivery]:
+        found: list[Delivery] = []
+        for start in range(0, len(delivery_ids), BATCH):
+            chunk = delivery_ids[start : start + BATCH]
+            marks = ", ".join("?" for _ in chunk)
+            found += await self._many(f"SELECT document FROM outbox WHERE id IN ({marks})", tuple(chunk))  # noqa: S608
+        return found
+
+    async def update_many(self, deliveries: Sequence[Delivery]) -> list[Delivery | None]:
+        """One compare-and-set statement per batch: ``UPDATE … FROM (VALUES …) … RETURNING id``,
+        atomic by itself, so it needs neither BEGIN nor COMMIT (one hop to the database thread)."""
+        written: set[str] = set()
+        stored = [d.model_copy(update={"revision": d.revision + 1}) for d in deliveries]
+        for start in range(0, len(stored), BATCH):
+            chunk = stored[start : start + BATCH]
+            rows = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+            parameters = [value for d in chunk for value in (d.id, d.revision - 1, *_columns(d))]
+            async with self._transactions.single() as db:
+                returned = await db.execute_fetchall(_UPDATE_MANY.format(rows=rows), parameters)
+            written.update(row[0] for row in returned)
+        return [d if d.id in written else None for d in stored]
 
     async def due(self, now: datetime, *, limit: int) -> list[Delivery]:
         if limit <= 0:
@@ -121,6 +148,19 @@ class SqliteOutboxStore:
             (target_platform_id, object_key.upper()),
         )
 
+    async def for_objects(self, target_platform_id: str, object_keys: Sequence[str]) -> list[Delivery]:
+        keys = sorted({key.upper() for key in object_keys})
+        found: list[Delivery] = []
+        for start in range(0, len(keys), BATCH):
+            chunk = keys[start : start + BATCH]
+            marks = ", ".join("?" for _ in chunk)
+            found += await self._many(
+                f"SELECT document FROM outbox WHERE target_platform_id = ? AND object_key IN ({marks})",  # noqa: S608
+                (target_platform_id, *chunk),
+            )
+        found.sort(key=lambda d: d.created_at)
+        return found
+
     async def by_state(self, state: DeliveryState, *, limit: int, offset: int = 0) -> list[Delivery]:
         if limit <= 0:
             return []
@@ -128,6 +168,28 @@ class SqliteOutboxStore:
             f"SELECT document FROM outbox WHERE state = ? {_ORDER} LIMIT ? OFFSET ?",  # noqa: S608
             (DeliveryState(state).value, limit, offset),
         )
+
+    async def purge(self, states: Sequence[DeliveryState], *, before: datetime | None) -> int:
+        values = purgeable(states)
+        if not values:
+            return 0
+        marks = ", ".join("?" for _ in values)
+        condition = f"state IN ({marks})"
+        parameters: tuple[object, ...] = tuple(values)
+        if before is not None:
+            condition += " AND created_at < ?"
+            parameters += (microseconds(before),)
+        deleted = 0
+        while True:
+            async with self._transactions.write() as db:
+                cursor = await db.execute(
+                    f"DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE {condition} LIMIT ?)",  # noqa: S608
+                    (*parameters, PURGE_CHUNK),
+                )
+                count = cursor.rowcount
+            deleted += count
+            if count < PURGE_CHUNK:
+                return deleted
 
     # execute_fetchall: one hop to the database thread per query, not three (execute, fetch, close).
     async def _many(self, sql: str, parameters: tuple[object, ...]) -> list[Delivery]:

@@ -126,6 +126,53 @@ async def test_concurrent_updates_of_one_revision_let_exactly_one_win(store: Sto
     assert all(isinstance(r, StaleWrite) for r in results if not isinstance(r, Delivery))
 
 
+async def test_get_many_reads_the_existing_ones_of_many_ids(store: Store) -> None:
+    stored = [delivery(object_key=f"locations|NL|HUB|L{n}") for n in range(3)]
+    await store.outbox.add(stored)
+    found = await store.outbox.get_many([stored[2].id, "d-unknown", stored[0].id])
+    assert sorted(found, key=lambda d: d.id) == sorted([stored[0], stored[2]], key=lambda d: d.id)
+    assert await store.outbox.get_many([]) == []
+
+
+async def test_update_many_writes_the_current_ones_and_reports_the_stale_ones(store: Store) -> None:
+    first, second, third = delivery(), delivery(), delivery()
+    await store.outbox.add([first, second, third])
+    await store.outbox.update(second.model_copy(update={"reason": "touched"}))  # second moves on
+
+    written = await store.outbox.update_many(
+        [
+            first.model_copy(update={"state": DeliveryState.DELIVERED, "next_attempt_at": None}),
+            second.model_copy(update={"state": DeliveryState.DEAD}),
+            third.model_copy(update={"next_attempt_at": T0 + timedelta(minutes=5)}),
+            delivery(),  # never stored
+        ]
+    )
+
+    assert [w.revision if w else None for w in written] == [1, None, 1, None]
+    assert await store.outbox.get(first.id) == written[0]
+    assert await store.outbox.get(third.id) == written[2]
+    kept = await store.outbox.get(second.id)
+    assert kept is not None and kept.state is DeliveryState.PENDING and kept.reason == "touched"
+    # The indexed columns moved with the documents.
+    assert [d.id for d in await store.outbox.due(T0, limit=10)] == [second.id]
+    assert [d.id for d in await store.outbox.due(T0 + timedelta(minutes=5), limit=10)] == [
+        second.id,
+        third.id,
+    ]
+
+
+async def test_for_objects_lists_the_deliveries_of_several_objects_to_one_receiver(store: Store) -> None:
+    one = delivery(object_key="locations|NL|HUB|LOC1", created=T0)
+    two = delivery(object_key="locations|NL|HUB|LOC2", created=T0 + timedelta(seconds=1))
+    one_again = delivery(object_key="Locations|nl|hub|loc1", created=T0 + timedelta(seconds=2))
+    other_receiver = delivery("p-two", object_key="locations|NL|HUB|LOC1")
+    unrelated = delivery(object_key="locations|NL|HUB|LOC3")
+    await store.outbox.add([one, two, one_again, other_receiver, unrelated])
+
+    found = await store.outbox.for_objects("p-one", ["LOCATIONS|NL|HUB|LOC1", "locations|NL|HUB|LOC2"])
+    assert [d.id for d in found] == [one.id, two.id, one_again.id]
+
+
 async def test_due_lists_pending_deliveries_whose_time_has_come_oldest_first(store: Store) -> None:
     newest = delivery(created=T0 + timedelta(minutes=2), due=T0)
     oldest = delivery(created=T0, due=T0 + timedelta(seconds=30))
@@ -235,3 +282,61 @@ async def test_two_connections_to_one_sqlite_file_see_each_others_deliveries(tmp
     finally:
         await first.close()
         await second.close()
+
+
+async def test_purge_deletes_only_the_asked_finished_states(store: Store) -> None:
+    kept = [
+        delivery(state=DeliveryState.PENDING),
+        delivery(state=DeliveryState.DELIVERED, target="p-two"),
+    ]
+    dead = [delivery(state=DeliveryState.DEAD, created=T0 + timedelta(seconds=i)) for i in range(3)]
+    superseded = delivery(state=DeliveryState.SUPERSEDED)
+    await store.outbox.add([*kept, *dead, superseded])
+
+    assert await store.outbox.purge([DeliveryState.DEAD, DeliveryState.SUPERSEDED], before=None) == 4
+    for gone in [*dead, superseded]:
+        assert await store.outbox.get(gone.id) is None
+    for stays in kept:
+        assert await store.outbox.get(stays.id) == stays
+    assert await store.outbox.purge([DeliveryState.DEAD], before=None) == 0
+
+
+async def test_purge_before_a_moment_keeps_what_was_created_since(store: Store) -> None:
+    old = delivery(state=DeliveryState.DELIVERED, created=T0 - timedelta(microseconds=1))
+    at_the_moment = delivery(state=DeliveryState.DELIVERED, created=T0)
+    newer = delivery(state=DeliveryState.DELIVERED, created=T0 + timedelta(days=1))
+    await store.outbox.add([old, at_the_moment, newer])
+
+    # The moment is compared as a moment, whatever its time zone.
+    cutoff = T0.astimezone(timezone(timedelta(hours=2)))
+    assert await store.outbox.purge([DeliveryState.DELIVERED], before=cutoff) == 1
+    assert await store.outbox.get(old.id) is None
+    assert [d.id for d in await store.outbox.by_state(DeliveryState.DELIVERED, limit=10)] == [
+        at_the_moment.id,
+        newer.id,
+    ]
+
+
+async def test_purge_refuses_pending_deliveries_and_deletes_nothing(store: Store) -> None:
+    pending, dead = delivery(), delivery(state=DeliveryState.DEAD)
+    await store.outbox.add([pending, dead])
+    with pytest.raises(ValueError, match="PENDING"):
+        await store.outbox.purge([DeliveryState.DEAD, DeliveryState.PENDING], before=None)
+    assert await store.outbox.get(pending.id) == pending
+    assert await store.outbox.get(dead.id) == dead
+    assert await store.outbox.purge([], before=None) == 0
+    assert await store.outbox.get(dead.id) == dead
+
+
+async def test_purge_deletes_more_than_one_batch(store: Store) -> None:
+    from hub.store import sqlite_outbox
+
+    many = [
+        delivery(state=DeliveryState.DELIVERED, created=T0 + timedelta(microseconds=i))
+        for i in range(2 * sqlite_outbox.PURGE_CHUNK + 7)
+    ]
+    await store.outbox.add(many)
+    await store.outbox.add([pending := delivery()])
+    assert await store.outbox.purge([DeliveryState.DELIVERED], before=None) == len(many)
+    assert await store.outbox.by_state(DeliveryState.DELIVERED, limit=10) == []
+    assert await store.outbox.get(pending.id) == pending

@@ -114,7 +114,8 @@ async def test_suspension_and_unregistration_are_pushed(net: Network) -> None:
 
     await operators.suspend(net.hub.services, "FR*EMP")
     # An operator command records the pushes; the running hub's sweeper delivers them.
-    await net.hub.server.app[jobs_key].sweep()
+    await net.hub.server.app[jobs_key].sweep()  # type: ignore[attr-defined]  # the embedded runner
+    await settle(net.hub)
     for member in (net.cpo, net.msp):
         assert [(i["party_id"], i["status"]) for i in _client_infos(member.party.received)] == [
             ("EMP", "SUSPENDED")

@@ -100,7 +100,7 @@ async def test_a_receiver_that_was_down_gets_every_queued_delivery_exactly_once(
 ) -> None:
     cpo = await parties.join("CPO", "NL", "CPO")
     msp = await parties.join("EMSP", "DE", "MSP")
-    await start_process("worker", "--processes", "1")
+    await start_process("worker")
     await start_process("beat")
     await parties.stop(msp)
 
@@ -140,7 +140,7 @@ async def test_killing_the_worker_in_the_middle_of_deliveries_loses_nothing(
         return web.json_response({"status_code": 1000, "timestamp": "2025-01-01T00:00:00Z"})
 
     msp.party.handler = slow
-    worker = await start_process("worker", "--processes", "2")
+    worker = await start_process("worker")
     await start_process("beat")
     sent = await push_locations(cpo, 150)
 
@@ -150,7 +150,7 @@ async def test_killing_the_worker_in_the_middle_of_deliveries_loses_nothing(
     assert at_kill < 150, "the worker was killed too late to prove anything"
     assert [d for d in await deliveries(hub.services, DeliveryState.PENDING) if d.module == "locations"]
 
-    await start_process("worker", "--processes", "1")
+    await start_process("worker")
     await eventually(lambda: all_locations_delivered(hub, 150), within=60, what="all 150 deliveries")
 
     got = received_locations(msp)
@@ -173,7 +173,7 @@ async def test_restarting_redis_loses_nothing(
     await redis.start()
     third = await push_locations(cpo, 10, start=40)
 
-    await start_process("worker", "--processes", "1")
+    await start_process("worker")
     await start_process("beat")
     await eventually(lambda: all_locations_delivered(hub, 50), what="all 50 deliveries")
     assert sorted(received_locations(msp)) == sorted(first + second + third)
