@@ -93,8 +93,10 @@ class MongoOutboxStore:
 
     async def update(self, delivery: Delivery) -> Delivery:
         stored = delivery.model_copy(update={"revision": delivery.revision + 1})
+        changes = _fields(stored)
+        changes.pop("body", None)  # a delivery's body never changes after it was added
         result = await self._outbox.update_one(
-            {"_id": delivery.id, "revision": delivery.revision}, {"$set": _fields(stored)}
+            {"_id": delivery.id, "revision": delivery.revision}, {"$set": changes}
         )
         if result.matched_count != 1:
             raise StaleWrite(f"delivery {delivery.id} changed since revision {delivery.revision}")

@@ -6,15 +6,17 @@ regard to case: adapters index the upper-cased key and keep the original spellin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from hub.mirror.records import MirrorRecord
 from hub.outbox.records import Delivery, DeliveryState
 from hub.platforms import Platform
 from hub.pulls.records import PullCheckpoint
 from hub.routing.links import ProxyLink
+from hub.signing.keys import SigningKey
+from hub.signing.ledger import LedgerEntry
 
 
 class StoreError(Exception):
@@ -135,6 +137,8 @@ class OutboxStore(Protocol):
     async def update(self, delivery: Delivery) -> Delivery:
         """Replace if it still has ``delivery.revision`` and return it with the revision bumped.
 
+        The body is what was added and is never rewritten (a delivery's request does not change).
+
         ``StaleWrite`` if another writer got there first.
         """
 
@@ -198,6 +202,48 @@ class PullStore(Protocol):
         """Every checkpoint, by platform id and module."""
 
 
+class KeyStore(Protocol):
+    """The hub's signing keys (see ``hub.signing.keys``); none is ever removed, so old signatures
+    keep verifying."""
+
+    async def add(self, key: SigningKey) -> SigningKey:
+        """Store a new key after the newest: it becomes current. Returns it with its ``generation``.
+
+        Two adds at once both succeed, with consecutive generations (the newer one is current);
+        ``Conflict`` if a key with this kid is stored already.
+        """
+
+    async def add_first(self, key: SigningKey) -> SigningKey:
+        """Store ``key`` as generation 1 unless some key exists; returns the current key after.
+
+        Whichever of several processes starting together gets there first makes the one first key;
+        the others get that key back and store nothing.
+        """
+
+    async def all(self) -> list[SigningKey]:
+        """Every key, oldest (lowest generation) first."""
+
+    async def current(self) -> SigningKey | None:
+        """The newest key (highest generation), or None while there is none."""
+
+
+class LedgerStore(Protocol):
+    """The evidence ledger, one hash chain (see ``hub.signing.ledger``); append-only."""
+
+    async def append(self, kind: str, subject: str, data: Mapping[str, Any], at: datetime) -> LedgerEntry:
+        """Chain a new entry after the newest and return it.
+
+        The newest entry is read and the new one written in one step, so appenders in several
+        processes still make one chain: ``seq`` unique and without gaps, each ``prev_hash`` the hash
+        of the entry before.
+        """
+
+    async def entries(self, *, after_seq: int = 0, limit: int = 1000) -> list[LedgerEntry]:
+        """At most ``limit`` entries with ``seq`` above ``after_seq``, in ``seq`` order."""
+
+    async def get(self, seq: int) -> LedgerEntry | None: ...
+
+
 class Store(Protocol):
     @property
     def platforms(self) -> PlatformStore: ...
@@ -213,5 +259,11 @@ class Store(Protocol):
 
     @property
     def pulls(self) -> PullStore: ...
+
+    @property
+    def keys(self) -> KeyStore: ...
+
+    @property
+    def ledger(self) -> LedgerStore: ...
 
     async def close(self) -> None: ...

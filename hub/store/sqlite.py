@@ -15,7 +15,7 @@ import aiosqlite
 
 from hub.platforms import Platform
 from hub.routing.links import ProxyLink
-from hub.store import sqlite_mirror, sqlite_outbox, sqlite_pulls
+from hub.store import sqlite_keys, sqlite_ledger, sqlite_mirror, sqlite_outbox, sqlite_pulls
 from hub.store.port import Conflict, StaleWrite
 from hub.store.sqlite_base import Transactions
 
@@ -172,6 +172,8 @@ class SqliteStore:
         self.outbox = sqlite_outbox.SqliteOutboxStore(db, transactions)
         self.links = SqliteLinkStore(db, transactions)
         self.pulls = sqlite_pulls.SqlitePullStore(db, transactions)
+        self.keys = sqlite_keys.SqliteKeyStore(db, transactions)
+        self.ledger = sqlite_ledger.SqliteLedgerStore(db, transactions)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -182,8 +184,16 @@ class SqliteStore:
         await db.execute("PRAGMA busy_timeout=10000")
         await db.execute("PRAGMA foreign_keys=ON")
         await db.execute("PRAGMA synchronous=NORMAL")
-        for schema in (_SCHEMA, sqlite_mirror.SCHEMA, sqlite_outbox.SCHEMA, sqlite_pulls.SCHEMA):
+        for schema in (
+            _SCHEMA,
+            sqlite_mirror.SCHEMA,
+            sqlite_outbox.SCHEMA,
+            sqlite_pulls.SCHEMA,
+            sqlite_keys.SCHEMA,
+            sqlite_ledger.SCHEMA,
+        ):
             await db.executescript(schema)
+        await sqlite_outbox.migrate(db)
         return cls(db)
 
     async def close(self) -> None:

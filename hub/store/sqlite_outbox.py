@@ -1,6 +1,8 @@
 """The outbox in SQLite.
 
-One row per delivery: the document as JSON, and beside it the columns the workers look up by. Times
+One row per delivery: the document as JSON, and beside it the columns the workers look up by. The
+body (the request to send, often several KB) never changes, so it lives in ``outbox_bodies``, written
+once: the many small writes of a delivery's life (claim, attempts, state) rewrite a small row. Times
 are kept as integer microseconds since the epoch, so they sort and compare exactly. ``seq`` is the
 insertion order: deliveries created in the same instant (a batch) come out in the order they were
 added. Object keys are made of CiStrings, so they are indexed upper-cased (the document keeps the
@@ -9,6 +11,7 @@ original spelling).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -31,6 +34,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     revision            INTEGER NOT NULL,
     document            TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS outbox_bodies (
+    id      TEXT PRIMARY KEY REFERENCES outbox(id) ON DELETE CASCADE,
+    body    TEXT NOT NULL   -- the body as a JSON string literal, spliced into the document on reading
+);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox(state, created_at, seq);
 CREATE INDEX IF NOT EXISTS outbox_by_target ON outbox(target_platform_id, state, created_at, seq);
@@ -38,7 +45,19 @@ CREATE INDEX IF NOT EXISTS outbox_by_object ON outbox(target_platform_id, object
 """
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ORDER = "ORDER BY created_at, seq"
+_ORDER = "ORDER BY o.created_at, o.seq"
+_SELECT = "SELECT o.document, b.body FROM outbox o LEFT JOIN outbox_bodies b ON b.id = o.id"
+# Files written before bodies had a table of their own keep them in the document; moved on opening.
+SCHEMA_VERSION = 1
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        "INSERT OR IGNORE INTO outbox_bodies (id, body) "
+        "SELECT id, json_quote(json_extract(document, '$.body')) FROM outbox "
+        "WHERE json_type(document, '$.body') = 'text'",
+        "UPDATE outbox SET document = json_remove(document, '$.body') "
+        "WHERE json_type(document, '$.body') IS NOT NULL",
+    ],
+}
 # Rows per batched statement: well inside SQLite's limit on parameters.
 BATCH = 500
 _UPDATE_MANY = (
@@ -68,8 +87,35 @@ def _columns(delivery: Delivery) -> tuple[object, ...]:
         None if delivery.object_key is None else delivery.object_key.upper(),
         microseconds(delivery.created_at),
         delivery.revision,
-        delivery.model_dump_json(),
+        delivery.model_dump_json(exclude=_BODY),
     )
+
+
+_BODY = {"body"}
+
+
+def _delivery(document: str, body: str | None) -> Delivery:
+    """The delivery from its row: the body's JSON literal goes back into the document text."""
+    if body is not None:
+        document = f'{document[:-1]},"body":{body}}}'
+    return Delivery.model_validate_json(document)
+
+
+async def migrate(db: aiosqlite.Connection) -> None:
+    """Bring an older file's outbox up to ``SCHEMA_VERSION`` (SQLite's ``user_version``), a step
+    per transaction. Steps are idempotent: two processes opening an old file at once both succeed."""
+    rows = list(await db.execute_fetchall("PRAGMA user_version"))
+    version = int(rows[0][0])
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[target]:
+                await db.execute(statement)
+            await db.execute(f"PRAGMA user_version = {target}")
+        except BaseException:
+            await db.rollback()
+            raise
+        await db.commit()
 
 
 class SqliteOutboxStore:
@@ -87,11 +133,19 @@ class SqliteOutboxStore:
                     "created_at, revision, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [(delivery.id, *_columns(delivery)) for delivery in deliveries],
                 )
+                await db.executemany(
+                    "INSERT INTO outbox_bodies (id, body) VALUES (?, ?)",
+                    [
+                        (d.id, json.dumps(d.body, ensure_ascii=False))
+                        for d in deliveries
+                        if d.body is not None
+                    ],
+                )
         except sqlite3.IntegrityError as error:
             raise Conflict(f"a delivery with one of these ids exists already ({error})") from None
 
     async def get(self, delivery_id: str) -> Delivery | None:
-        found = await self._many("SELECT document FROM outbox WHERE id = ?", (delivery_id,))
+        found = await self._many(f"{_SELECT} WHERE o.id = ?", (delivery_id,))
         return found[0] if found else None
 
     async def update(self, delivery: Delivery) -> Delivery:
@@ -105,7 +159,7 @@ class SqliteOutboxStore:
         for start in range(0, len(delivery_ids), BATCH):
             chunk = delivery_ids[start : start + BATCH]
             marks = ", ".join("?" for _ in chunk)
-            found += await self._many(f"SELECT document FROM outbox WHERE id IN ({marks})", tuple(chunk))  # noqa: S608
+            found += await self._many(f"{_SELECT} WHERE o.id IN ({marks})", tuple(chunk))
         return found
 
     async def update_many(self, deliveries: Sequence[Delivery]) -> list[Delivery | None]:
@@ -126,7 +180,7 @@ class SqliteOutboxStore:
         if limit <= 0:
             return []  # SQLite reads a negative limit as "no limit"
         return await self._many(
-            f"SELECT document FROM outbox WHERE state = ? AND next_attempt_at <= ? {_ORDER} LIMIT ?",  # noqa: S608
+            f"{_SELECT} WHERE o.state = ? AND o.next_attempt_at <= ? {_ORDER} LIMIT ?",
             (DeliveryState.PENDING.value, microseconds(now), limit),
         )
 
@@ -137,14 +191,13 @@ class SqliteOutboxStore:
             return []
         marks = ", ".join("?" for _ in states)
         return await self._many(
-            f"SELECT document FROM outbox WHERE target_platform_id = ? AND state IN ({marks}) "  # noqa: S608
-            f"{_ORDER} LIMIT ?",
+            f"{_SELECT} WHERE o.target_platform_id = ? AND o.state IN ({marks}) {_ORDER} LIMIT ?",
             (target_platform_id, *(DeliveryState(state).value for state in states), limit),
         )
 
     async def for_object(self, target_platform_id: str, object_key: str) -> list[Delivery]:
         return await self._many(
-            f"SELECT document FROM outbox WHERE target_platform_id = ? AND object_key = ? {_ORDER}",  # noqa: S608
+            f"{_SELECT} WHERE o.target_platform_id = ? AND o.object_key = ? {_ORDER}",
             (target_platform_id, object_key.upper()),
         )
 
@@ -155,7 +208,7 @@ class SqliteOutboxStore:
             chunk = keys[start : start + BATCH]
             marks = ", ".join("?" for _ in chunk)
             found += await self._many(
-                f"SELECT document FROM outbox WHERE target_platform_id = ? AND object_key IN ({marks})",  # noqa: S608
+                f"{_SELECT} WHERE o.target_platform_id = ? AND o.object_key IN ({marks})",
                 (target_platform_id, *chunk),
             )
         found.sort(key=lambda d: d.created_at)
@@ -165,7 +218,7 @@ class SqliteOutboxStore:
         if limit <= 0:
             return []
         return await self._many(
-            f"SELECT document FROM outbox WHERE state = ? {_ORDER} LIMIT ? OFFSET ?",  # noqa: S608
+            f"{_SELECT} WHERE o.state = ? {_ORDER} LIMIT ? OFFSET ?",
             (DeliveryState(state).value, limit, offset),
         )
 
@@ -194,4 +247,4 @@ class SqliteOutboxStore:
     # execute_fetchall: one hop to the database thread per query, not three (execute, fetch, close).
     async def _many(self, sql: str, parameters: tuple[object, ...]) -> list[Delivery]:
         rows = await self._db.execute_fetchall(sql, parameters)
-        return [Delivery.model_validate_json(row[0]) for row in rows]
+        return [_delivery(row[0], row[1]) for row in rows]

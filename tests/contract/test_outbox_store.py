@@ -340,3 +340,41 @@ async def test_purge_deletes_more_than_one_batch(store: Store) -> None:
     assert await store.outbox.purge([DeliveryState.DELIVERED], before=None) == len(many)
     assert await store.outbox.by_state(DeliveryState.DELIVERED, limit=10) == []
     assert await store.outbox.get(pending.id) == pending
+
+
+async def test_a_file_from_before_bodies_had_their_own_table_keeps_every_body(tmp_path: Path) -> None:
+    """Opening an older file moves the bodies out of the documents; nothing owed is lost."""
+    import sqlite3
+
+    from hub.store import sqlite_outbox
+
+    path = tmp_path / "hub.sqlite3"
+    with_body = delivery(body='{"id": "LOC1", "name": "caf\\u00e9 ☕"}', object_key="locations|NL|HUB|LOC1")
+    without_body = delivery(body=None, method="DELETE")
+
+    def write_old_file() -> None:
+        with sqlite3.connect(path) as connection:
+            connection.executescript(sqlite_outbox.SCHEMA)
+            for old in (with_body, without_body):
+                row = sqlite_outbox._columns(old)
+                connection.execute(
+                    "INSERT INTO outbox (id, state, next_attempt_at, target_platform_id, object_key, "
+                    "created_at, revision, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (old.id, *row[:-1], old.model_dump_json()),  # the body inside the document, as before
+                )
+
+    await asyncio.to_thread(write_old_file)
+    store = await SqliteStore.open(path)
+    try:
+        assert await store.outbox.get(with_body.id) == with_body
+        assert await store.outbox.get(without_body.id) == without_body
+        written = await store.outbox.update(with_body.model_copy(update={"state": DeliveryState.DELIVERED}))
+        assert await store.outbox.get(with_body.id) == written
+        assert written.body == with_body.body
+    finally:
+        await store.close()
+    reopened = await SqliteStore.open(path)  # opening again migrates nothing twice
+    try:
+        assert (await reopened.outbox.get(with_body.id)) == written
+    finally:
+        await reopened.close()
