@@ -52,6 +52,7 @@ def request_headers(delivery: Delivery, *, authorization: str, request_id: str) 
     """The headers of one attempt: a fresh request id, the delivery's correlation id, and the
     OCPI-from/to pair for functional modules."""
     headers = {
+        **delivery.headers,
         "Authorization": authorization,
         "X-Request-ID": request_id,
         "X-Correlation-ID": delivery.correlation_id,

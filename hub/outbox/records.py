@@ -47,6 +47,8 @@ class Delivery(BaseModel):
     url: str
     # The exact body bytes to send, as UTF-8 text (None for a request without a body).
     body: str | None = None
+    # Headers of the request itself, beyond the ones every attempt sets (e.g. ``Hub-Signature``).
+    headers: dict[str, str] = Field(default_factory=dict)
     # What the delivery carries, for coalescing: e.g. ``locations|NL|TNM|LOC1`` and its last_updated.
     module: str
     object_key: str | None = None

@@ -369,6 +369,16 @@ async def test_the_body_arrives_byte_for_byte(
     assert seen.headers["Content-Type"] == "application/json"
 
 
+async def test_a_deliverys_own_headers_are_sent_but_never_replace_the_hubs(
+    services: Services, deliverer: Deliverer, receiver: Receiver, platform: Platform, location_url: str
+) -> None:
+    headers = {"Hub-Signature": "eyJhbGciOiJFZERTQSJ9..c2ln", "Authorization": "Token stolen"}
+    await deliverer.attempt((await enqueue(services, platform, location_url, headers=headers)).id)
+    [seen] = receiver.seen
+    assert seen.headers["Hub-Signature"] == "eyJhbGciOiJFZERTQSJ9..c2ln"
+    assert seen.headers["Authorization"] == "Token " + base64.b64encode(TOKEN_B.encode()).decode()
+
+
 async def test_a_request_without_a_body_sends_none(
     services: Services, deliverer: Deliverer, receiver: Receiver, platform: Platform, location_url: str
 ) -> None:
