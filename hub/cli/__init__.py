@@ -9,6 +9,8 @@ from __future__ import annotations
 import typer
 
 from hub.cli.background import beat, worker
+from hub.cli.keys import keys
+from hub.cli.ledger import ledger
 from hub.cli.outbox import outbox
 from hub.cli.parties import parties
 from hub.cli.pull import pull
@@ -18,6 +20,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="The ocpi-hub
 app.command()(serve)
 app.add_typer(parties, name="parties")
 app.add_typer(outbox, name="outbox")
+app.add_typer(keys, name="keys")
+app.add_typer(ledger, name="ledger")
 app.command()(worker)
 app.command()(beat)
 app.command()(pull)

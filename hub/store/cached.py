@@ -88,6 +88,8 @@ class CachedStore:
         self.outbox = inner.outbox
         self.links = inner.links
         self.pulls = inner.pulls
+        self.keys = inner.keys
+        self.ledger = inner.ledger
 
     async def close(self) -> None:
         await self._inner.close()

@@ -20,6 +20,8 @@ from pymongo.errors import DuplicateKeyError
 
 from hub.platforms import Platform
 from hub.routing.links import ProxyLink
+from hub.store.mongo_keys import MongoKeyStore
+from hub.store.mongo_ledger import MongoLedgerStore
 from hub.store.mongo_mirror import MongoMirrorStore
 from hub.store.mongo_outbox import MongoOutboxStore
 from hub.store.mongo_pulls import MongoPullStore
@@ -138,6 +140,8 @@ class MongoStore:
         self.outbox = MongoOutboxStore(client[database])
         self.links = MongoLinkStore(client[database]["links"])
         self.pulls = MongoPullStore(client[database])
+        self.keys = MongoKeyStore(client[database])
+        self.ledger = MongoLedgerStore(client[database])
 
     @classmethod
     async def open(cls, url: str, *, database: str | None = None) -> MongoStore:
@@ -149,6 +153,8 @@ class MongoStore:
         await store.outbox.create_indexes()
         await store.links.create_indexes()
         await store.pulls.create_indexes()
+        await store.keys.create_indexes()
+        await store.ledger.create_indexes()
         return store
 
     async def close(self) -> None:

@@ -1,0 +1,125 @@
+"""Detached JWS over canonical JSON: what the ``Hub-Signature`` header carries.
+
+The value is a JWS in compact serialisation with its payload left out (RFC 7515, Appendix F):
+``<protected>..<signature>``. The payload it covers is the RFC 8785 canonical JSON of the body,
+base64url-encoded as in any JWS. A receiver therefore verifies with the body it received, however
+that was spaced or its members ordered: parse it, canonicalise it, base64url-encode it, and check
+the signature over ``<protected>.<payload>`` with the key the header's ``kid`` names in the hub's
+JWK Set (``GET /.well-known/jwks.json``).
+
+The protected header is ``{"alg": "EdDSA", "kid": …}``. RFC 9864 deprecates the name ``EdDSA``
+because it leaves the curve open; the hub's keys are Ed25519 only, so the name is unambiguous here,
+and every JOSE library knows it (architecture decision 9). joserfc warns about the name on every
+use; ``_Registry`` accepts exactly that one algorithm, so the choice is made once, in this module.
+
+Canonical JSON follows I-JSON: numbers are IEEE doubles (``1.10`` and ``1.1`` sign the same). A body
+is read that way (``parse_body``: an integer literal beyond 2**53 is a double, as in any JavaScript
+verifier); a Python value JSON cannot carry (NaN, an int beyond 2**53, a ``Decimal``) is a
+``ValueError``, so callers pass what ``parse_body`` or ``model_dump(mode="json")`` gives.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import rfc8785
+from joserfc import jws
+from joserfc.errors import JoseError, UnsupportedAlgorithmError
+from joserfc.jwa import JWSAlgModel
+from joserfc.jwk import OKPKey
+
+from hub.signing.keys import ALGORITHM, CURVE
+
+HUB_SIGNATURE = "Hub-Signature"
+_SAFE_INTEGER = 2**53 - 1
+
+
+class _Registry(jws.JWSRegistry):
+    """EdDSA and nothing else, for payloads as large as a CDR gets."""
+
+    # A CDR with many charging periods outgrows joserfc's default of 128 kB.
+    max_payload_length = 16 * 1024 * 1024
+
+    def get_alg(self, name: str) -> JWSAlgModel:
+        if name != ALGORITHM:
+            raise UnsupportedAlgorithmError(f"only {ALGORITHM} signatures are accepted, not {name!r}")
+        return self.algorithms[name]
+
+
+_REGISTRY = _Registry(algorithms=[ALGORITHM])
+
+
+def canonical_json(document: Any) -> bytes:
+    """The RFC 8785 canonical form of a JSON value; ``ValueError`` for what JSON cannot carry."""
+    return rfc8785.dumps(document)
+
+
+def parse_body(payload: bytes) -> Any:
+    """A JSON body as RFC 8785 sees it: every number an IEEE double, integers within 2**53 kept
+    as ints (their canonical form is the same); ``ValueError`` if it is not JSON."""
+    return json.loads(payload, parse_int=_integer)
+
+
+def _integer(text: str) -> int | float:
+    value = int(text)
+    return value if abs(value) <= _SAFE_INTEGER else float(value)
+
+
+def sign_detached(document: Any, key: OKPKey) -> str:
+    """``<protected>..<signature>`` over the canonical JSON of ``document``, named by ``key.kid``
+    (``hub.signing.keys.unseal`` gives keys their kid)."""
+    if not key.kid:
+        raise ValueError("a signing key needs a kid, so verifiers can find its public half")
+    token = jws.serialize_compact(
+        {"alg": ALGORITHM, "kid": key.kid}, canonical_json(document), key, registry=_REGISTRY
+    )
+    return jws.detach_content(token)
+
+
+def sign_detached_bytes(payload: bytes, key: OKPKey) -> str:
+    """As ``sign_detached``, for a body as sent: the JSON text is parsed, then canonicalised."""
+    return sign_detached(parse_body(payload), key)
+
+
+def verify_detached(signature: str, payload: bytes, jwks: Mapping[str, Any]) -> bool:
+    """Whether ``signature`` is a detached EdDSA JWS over the canonical form of the JSON body
+    ``payload``, made with the key its ``kid`` names in the JWK Set ``jwks``.
+
+    Anything else is False: a signature that carries its own payload (it would vouch for that
+    payload, not for this body), an unknown ``kid``, a body that is not JSON.
+    """
+    parts = signature.split(".")
+    if len(parts) != 3 or parts[1] != "" or not parts[0] or not parts[2]:
+        return False
+    try:
+        header = json.loads(_b64url_decode(parts[0]))
+        public = _public_key(jwks, header.get("kid"))
+        if public is None:
+            return False
+        jws.deserialize_compact(
+            signature, public, payload=canonical_json(parse_body(payload)), registry=_REGISTRY
+        )
+    except (JoseError, ValueError, AttributeError, TypeError):
+        return False
+    return True
+
+
+def _public_key(jwks: Mapping[str, Any], kid: object) -> OKPKey | None:
+    """The Ed25519 public key named ``kid`` in the set (its private half, if present, is ignored)."""
+    for jwk in jwks.get("keys") or []:
+        if isinstance(jwk, Mapping) and jwk.get("kid") == kid and kid is not None:
+            if jwk.get("kty") != "OKP" or jwk.get("crv") != CURVE:
+                return None
+            return OKPKey.import_key({"kty": "OKP", "crv": CURVE, "x": str(jwk["x"])})
+    return None
+
+
+def _b64url_decode(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error as error:
+        raise ValueError(str(error)) from None
