@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
-from hub.api import credentials, hubclientinfo, jwks, links, modules, operations, versions
+from hub.api import clearing, credentials, hubclientinfo, jwks, links, modules, operations, versions
 from hub.api.middlewares import authenticate, observe, ocpi_errors, request_ids
 from hub.background import Background
 from hub.bootstrap import build_services
@@ -69,5 +69,6 @@ def create_app(settings: Settings, *, services: Services | None = None) -> web.A
     app.add_routes(modules.routes())
     app.add_routes(links.routes())
     app.add_routes(operations.routes())
+    app.add_routes(clearing.routes())
     app.add_routes(jwks.routes())
     return app

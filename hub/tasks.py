@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from aiohttp import ClientSession
 
+from hub.cdr_intake import CdrIntake
 from hub.liveness import Liveness, LivenessReport
 from hub.outbox.deliver import Deliverer
 from hub.outbox.records import Delivery, DeliveryState
@@ -67,6 +68,7 @@ class Tasks:
         self.http = http
         self.jobs = jobs
         self.deliverer = Deliverer(services, http)
+        self.intake = CdrIntake(services, jobs.deliver)
 
     async def run_chore(self, name: str) -> object:
         """Run a scheduled job by its name in ``chores``."""
@@ -85,6 +87,7 @@ class Tasks:
         """Attempt these deliveries once each. A receiver that takes a delivery after earlier
         failures is back: its other pending deliveries are handed out at once, not at their backoff."""
         done = await self.deliverer.attempt_many(delivery_ids)
+        await self.intake.record_outcomes(done)
         back = {
             d.target_platform_id
             for d in done

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     # worker processes to use more cores.
     worker_tasks: Annotated[int, Field(gt=0, le=256)] = 8
 
+    # Whether a CDR whose checks failed is held for an operator's review instead of delivered.
+    hold_failed_cdrs: bool = False
+    # Bearer token for the operator API (``/operator/…``); empty: the operator API is closed.
+    operator_token: SecretStr | None = None
+
     # Liveness: every ``liveness_interval`` seconds the hub reads each connected platform's
     # versions; after ``liveness_failures`` failures in a row the platform is OFFLINE.
     liveness_interval: Annotated[float, Field(gt=0)] = 60.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from hub.cli.background import beat, worker
+from hub.cli.clearing import cdrs, settlement
 from hub.cli.keys import keys
 from hub.cli.ledger import ledger
 from hub.cli.outbox import outbox
@@ -25,6 +26,8 @@ app.add_typer(ledger, name="ledger")
 app.command()(worker)
 app.command()(beat)
 app.command()(pull)
+app.add_typer(cdrs, name="cdrs")
+app.command()(settlement)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import structlog
 
 from hub.background import Background
+from hub.cdr_intake import CdrIntake, location_path
 from hub.errors import (
     ForwardTimeout,
     InvalidParameters,
@@ -29,6 +30,7 @@ from hub.ocpi.base import OcpiModel, parse_json
 from hub.ocpi.envelope import envelope
 from hub.ocpi.pagination import read_page_request
 from hub.ocpi.status import OcpiStatus
+from hub.ocpi.v2_2_1.cdrs import CDR
 from hub.ocpi.v2_2_1.commands import CommandType
 from hub.ocpi.v2_2_1.hubclientinfo import ConnectionStatus
 from hub.ocpi.v2_2_1.versions import InterfaceRole, ModuleID
@@ -111,7 +113,7 @@ class Router:
         services: Services,
         forwarder: Forwarder,
         mirror: Mirror,
-        deliver: Callable[[list[str]], Awaitable[None]],
+        deliver: Callable[[Sequence[str]], Awaitable[None]],
         background: Background,
     ) -> None:
         self._services = services
@@ -122,6 +124,7 @@ class Router:
         self._deliver = deliver
         settings = services.settings
         self._hub = PartyRef(settings.country_code, settings.party_id)
+        self._intake = CdrIntake(services, deliver)
 
     # --- entry ----------------------------------------------------------------------------------
 
@@ -136,6 +139,13 @@ class Router:
         scenario = decide(call.method, call.module, call.interface, call.tail, to, self._hub)
         parsed = self._validate(call)
         structlog.contextvars.bind_contextvars(scenario=scenario.value)
+        if (
+            call.module is ModuleID.CDRS
+            and call.interface is InterfaceRole.RECEIVER
+            and call.method == "POST"
+        ):
+            assert isinstance(parsed, CDR)  # _validate checked the body against the CDR model
+            return await self._clear(call, url, origin, to, parsed)
         if scenario is Scenario.GET_ALL:
             return await self._get_all(call, own, origin)
         if scenario is Scenario.HUB_COPY:
@@ -500,6 +510,37 @@ class Router:
         if document is None:
             raise NotFound(f"the hub holds no such {call.module.value[:-1]}: /{'/'.join(call.tail)}")
         return own_answer(document)
+
+    # --- clearing -----------------------------------------------------------------------------------
+
+    async def _clear(
+        self, call: Call, url: ObjectUrl | None, origin: PartyRef, to: PartyRef | None, cdr: CDR
+    ) -> Relayed:
+        """A CDR: the hub accepts it for clearing and delivers it itself (``hub.cdr_intake``)."""
+        if to is None or to.key == self._hub.key:
+            to = PartyRef(cdr.cdr_token.country_code, cdr.cdr_token.party_id)
+        platform = await self._target(to, call.module, call.interface)
+        record = await self._intake.accept(
+            call.body,
+            cdr,
+            sender=call.platform,
+            origin=origin,
+            receiver=to,
+            receiver_platform=platform,
+            correlation_id=call.correlation_id,
+        )
+        prepared = self._mirror.prepare(call.module.value, call.method, url, None, call.body)
+        if prepared is not None:
+            await self._background.spawn(self._mirror.apply_in_order(prepared, strict=False))
+        return own_answer(
+            headers={
+                "Location": self._services.settings.public_url + location_path(record),
+                TO_COUNTRY: origin.country_code,
+                TO_PARTY: origin.party_id,
+                FROM_COUNTRY: self._hub.country_code,
+                FROM_PARTY: self._hub.party_id,
+            }
+        )
 
     # --- broadcast ---------------------------------------------------------------------------------
 

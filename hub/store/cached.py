@@ -90,6 +90,7 @@ class CachedStore:
         self.pulls = inner.pulls
         self.keys = inner.keys
         self.ledger = inner.ledger
+        self.clearing = inner.clearing
 
     async def close(self) -> None:
         await self._inner.close()

@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hub.platforms import Platform
 from hub.routing.links import ProxyLink
+from hub.store.mongo_clearing import MongoClearingStore
 from hub.store.mongo_keys import MongoKeyStore
 from hub.store.mongo_ledger import MongoLedgerStore
 from hub.store.mongo_mirror import MongoMirrorStore
@@ -142,6 +143,7 @@ class MongoStore:
         self.pulls = MongoPullStore(client[database])
         self.keys = MongoKeyStore(client[database])
         self.ledger = MongoLedgerStore(client[database])
+        self.clearing = MongoClearingStore(client[database])
 
     @classmethod
     async def open(cls, url: str, *, database: str | None = None) -> MongoStore:
@@ -155,6 +157,7 @@ class MongoStore:
         await store.pulls.create_indexes()
         await store.keys.create_indexes()
         await store.ledger.create_indexes()
+        await store.clearing.create_indexes()
         return store
 
     async def close(self) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from hub.clearing.records import ClearedCdr
 from hub.mirror.records import MirrorRecord
 from hub.outbox.records import Delivery, DeliveryState
 from hub.platforms import Platform
@@ -244,6 +245,24 @@ class LedgerStore(Protocol):
     async def get(self, seq: int) -> LedgerEntry | None: ...
 
 
+class ClearingStore(Protocol):
+    """CDRs accepted for clearing, one record per CDR key (see ``hub.clearing.records``)."""
+
+    async def add(self, record: ClearedCdr) -> ClearedCdr:
+        """Store a newly accepted CDR (revision 1); ``Conflict`` if its key was accepted before."""
+
+    async def get(self, key: str) -> ClearedCdr | None:
+        """The record with this CDR key (``CC*PID*ID``), case-insensitively."""
+
+    async def by_delivery(self, delivery_id: str) -> ClearedCdr | None: ...
+
+    async def update(self, record: ClearedCdr) -> ClearedCdr:
+        """Replace if it still has ``record.revision``; ``StaleWrite`` otherwise."""
+
+    async def ended_between(self, start: datetime, end: datetime) -> list[ClearedCdr]:
+        """Records whose charging ended in [start, end), by end time."""
+
+
 class Store(Protocol):
     @property
     def platforms(self) -> PlatformStore: ...
@@ -265,5 +284,8 @@ class Store(Protocol):
 
     @property
     def ledger(self) -> LedgerStore: ...
+
+    @property
+    def clearing(self) -> ClearingStore: ...
 
     async def close(self) -> None: ...

@@ -15,7 +15,7 @@ import aiosqlite
 
 from hub.platforms import Platform
 from hub.routing.links import ProxyLink
-from hub.store import sqlite_keys, sqlite_ledger, sqlite_mirror, sqlite_outbox, sqlite_pulls
+from hub.store import sqlite_clearing, sqlite_keys, sqlite_ledger, sqlite_mirror, sqlite_outbox, sqlite_pulls
 from hub.store.port import Conflict, StaleWrite
 from hub.store.sqlite_base import Transactions
 
@@ -174,6 +174,7 @@ class SqliteStore:
         self.pulls = sqlite_pulls.SqlitePullStore(db, transactions)
         self.keys = sqlite_keys.SqliteKeyStore(db, transactions)
         self.ledger = sqlite_ledger.SqliteLedgerStore(db, transactions)
+        self.clearing = sqlite_clearing.SqliteClearingStore(db, transactions)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -191,6 +192,7 @@ class SqliteStore:
             sqlite_pulls.SCHEMA,
             sqlite_keys.SCHEMA,
             sqlite_ledger.SCHEMA,
+            sqlite_clearing.SCHEMA,
         ):
             await db.executescript(schema)
         await sqlite_outbox.migrate(db)

@@ -650,20 +650,3 @@ async def test_an_authorization_that_times_out_is_answered_from_the_mirrored_tok
     net.hub.services.settings = net.hub.services.settings.model_copy(update={"authorize_fallback": "none"})
     response = await net.cpo.call("POST", "/ocpi/2.2.1/sender/tokens/TOKEN1/authorize", to=("DE", "MSP"))
     assert (await response.json())["status_code"] == 4002
-
-
-async def test_a_cdr_location_header_is_replaced_by_a_hub_url_that_leads_to_it(net: Network) -> None:
-    stored_at = net.msp.party.endpoint_url("cdrs", "RECEIVER") + "/NL/CPO/CDR1"
-
-    async def created(request: web.Request, received: Received) -> web.Response:
-        if request.method == "POST":
-            return web.json_response(envelope(), headers={"Location": stored_at})
-        return web.json_response(envelope(objects.cdr()))
-
-    net.msp.party.handler = created
-    response = await net.cpo.call("POST", "/ocpi/2.2.1/receiver/cdrs", to=("DE", "MSP"), body=objects.cdr())
-    location = response.headers["Location"]
-    assert location.startswith(net.hub.url("/ocpi/2.2.1/links/"))
-    fetched = await net.cpo.call("GET", location.removeprefix(net.hub.base_url))
-    assert (await fetched.json())["data"]["id"] == "CDR1"
-    assert of(net.msp, "cdrs")[-1].path == "/NL/CPO/CDR1"
