@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import hub_bench, models_bench, routing_bench, workers_bench
+from bench import clearing_bench, hub_bench, models_bench, routing_bench, workers_bench
 
 models_bench.main()
 print()
@@ -13,3 +13,5 @@ print()
 asyncio.run(routing_bench.main())
 print()
 asyncio.run(workers_bench.main())
+print()
+asyncio.run(clearing_bench.main())

@@ -99,9 +99,7 @@ class CdrIntake:
             ),
         )
         held = verdict.status.value == "failed" and self._services.settings.hold_failed_cdrs
-        signer = self._services.signer
-        signature = await signer.sign_bytes(document.encode("utf-8"))
-        kid = (await signer.current()).kid
+        signature, kid = await self._services.signer.sign_canonical(document.encode("utf-8"))
         now = self._services.clock()
         delivery = Delivery(
             target_platform_id=receiver_platform.id,

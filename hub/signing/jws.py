@@ -54,8 +54,53 @@ _REGISTRY = _Registry(algorithms=[ALGORITHM])
 
 
 def canonical_json(document: Any) -> bytes:
-    """The RFC 8785 canonical form of a JSON value; ``ValueError`` for what JSON cannot carry."""
+    """The RFC 8785 canonical form of a JSON value; ``ValueError`` for what JSON cannot carry.
+
+    For the documents the hub signs, the standard library's encoder with sorted keys writes exactly
+    the canonical form, many times faster than ``rfc8785``: integral doubles become integers first,
+    and anything it could write differently (a double beyond 2**53 or non-integral below 1e-4, where
+    the forms differ; a key beyond the Basic Multilingual Plane, where UTF-16 order differs from code
+    point order; a lone surrogate; a value JSON cannot carry) goes to ``rfc8785`` instead.
+    """
+    plain = _plain(document)
+    if plain is not _UNSURE:
+        try:
+            return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: rfc8785 says what to do with it
     return rfc8785.dumps(document)
+
+
+_UNSURE = object()
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with integral doubles as ints, or ``_UNSURE`` where the fast path could go wrong."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if -_SAFE_INTEGER <= value <= _SAFE_INTEGER else _UNSURE
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return _UNSURE
+        if value.is_integer():
+            # Exact up to 2**53; beyond, JavaScript writes the shortest digits padded with zeros.
+            return int(value) if abs(value) <= 2**53 else _UNSURE
+        return value if abs(value) >= 1e-4 else _UNSURE
+    if isinstance(value, list):
+        items = [_plain(item) for item in value]
+        return _UNSURE if any(item is _UNSURE for item in items) else items
+    if isinstance(value, dict):
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or any(ord(char) > 0xFFFF for char in key):
+                return _UNSURE
+            plain = _plain(item)
+            if plain is _UNSURE:
+                return _UNSURE
+            result[key] = plain
+        return result
+    return _UNSURE
 
 
 def parse_body(payload: bytes) -> Any:
@@ -77,6 +122,15 @@ def sign_detached(document: Any, key: OKPKey) -> str:
     token = jws.serialize_compact(
         {"alg": ALGORITHM, "kid": key.kid}, canonical_json(document), key, registry=_REGISTRY
     )
+    return jws.detach_content(token)
+
+
+def sign_canonical(canonical: bytes, key: OKPKey) -> str:
+    """As ``sign_detached``, for a payload already in RFC 8785 form (``canonical_json``'s output):
+    canonicalising a large document is the costly step, so a caller that has the form signs it as is."""
+    if not key.kid:
+        raise ValueError("a signing key needs a kid, so verifiers can find its public half")
+    token = jws.serialize_compact({"alg": ALGORITHM, "kid": key.kid}, canonical, key, registry=_REGISTRY)
     return jws.detach_content(token)
 
 

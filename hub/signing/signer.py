@@ -20,7 +20,7 @@ from joserfc.jwk import OKPKey
 
 from hub.ocpi.types import utc_now
 from hub.secrets import TokenCipher
-from hub.signing.jws import sign_detached, sign_detached_bytes
+from hub.signing.jws import sign_canonical, sign_detached, sign_detached_bytes
 from hub.signing.keys import SigningKey, generate, unseal
 from hub.store.port import KeyStore
 
@@ -59,6 +59,11 @@ class Signer:
         """As ``sign``, for a body as sent (JSON text)."""
         _, private = await self._current()
         return sign_detached_bytes(payload, private)
+
+    async def sign_canonical(self, canonical: bytes) -> tuple[str, str]:
+        """The signature over a payload already in canonical form, and the kid that made it."""
+        key, private = await self._current()
+        return sign_canonical(canonical, private), key.kid
 
     async def current(self) -> SigningKey:
         """The key new signatures are made with (its public half and kid)."""

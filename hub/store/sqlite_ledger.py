@@ -9,6 +9,7 @@ connections (other processes) wait their turn and chain onto the entry this one 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -56,14 +57,14 @@ class SqliteLedgerStore:
         self._transactions = transactions
 
     async def append(self, kind: str, subject: str, data: Mapping[str, Any], at: datetime) -> LedgerEntry:
-        async with self._transactions.write() as db:
+        def chain(connection: sqlite3.Connection) -> LedgerEntry:
             # Only the newest seq and hash: appending never depends on the rest of that entry.
-            rows = list(await db.execute_fetchall("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1"))
-            prev_seq, prev_hash = (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS_HASH)
+            row = connection.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+            prev_seq, prev_hash = (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
             entry = next_entry(
                 prev_seq=prev_seq, prev_hash=prev_hash, kind=kind, subject=subject, data=data, at=at
             )
-            await db.execute(
+            connection.execute(
                 f"INSERT INTO ledger ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                 (
                     entry.seq,
@@ -75,7 +76,10 @@ class SqliteLedgerStore:
                     entry.hash,
                 ),
             )
-        return entry
+            return entry
+
+        # Read and insert in one write transaction, on the database thread in one hop.
+        return await self._transactions.run(chain)
 
     async def entries(self, *, after_seq: int = 0, limit: int = 1000) -> list[LedgerEntry]:
         rows = await self._db.execute_fetchall(

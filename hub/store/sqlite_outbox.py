@@ -126,21 +126,19 @@ class SqliteOutboxStore:
     async def add(self, deliveries: Sequence[Delivery]) -> None:
         if not deliveries:
             return
+        rows = [(delivery.id, *_columns(delivery)) for delivery in deliveries]
+        bodies = [(d.id, json.dumps(d.body, ensure_ascii=False)) for d in deliveries if d.body is not None]
+
+        def insert(connection: sqlite3.Connection) -> None:
+            connection.executemany(
+                "INSERT INTO outbox (id, state, next_attempt_at, target_platform_id, object_key, "
+                "created_at, revision, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            connection.executemany("INSERT INTO outbox_bodies (id, body) VALUES (?, ?)", bodies)
+
         try:
-            async with self._transactions.write() as db:
-                await db.executemany(
-                    "INSERT INTO outbox (id, state, next_attempt_at, target_platform_id, object_key, "
-                    "created_at, revision, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(delivery.id, *_columns(delivery)) for delivery in deliveries],
-                )
-                await db.executemany(
-                    "INSERT INTO outbox_bodies (id, body) VALUES (?, ?)",
-                    [
-                        (d.id, json.dumps(d.body, ensure_ascii=False))
-                        for d in deliveries
-                        if d.body is not None
-                    ],
-                )
+            await self._transactions.run(insert)
         except sqlite3.IntegrityError as error:
             raise Conflict(f"a delivery with one of these ids exists already ({error})") from None
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -182,3 +183,22 @@ def test_any_flipped_byte_of_the_signature_fails(data: st.DataObject) -> None:
     index = data.draw(st.integers(min_value=0, max_value=len(raw) - 1))
     raw[index] ^= data.draw(st.integers(min_value=1, max_value=255))
     assert not verify_detached(f"{protected}..{b64url(bytes(raw))}", json.dumps(CDR).encode(), JWKS)
+
+
+@settings(max_examples=400, deadline=None)
+@given(document=json_values)
+def test_the_fast_canonical_form_is_exactly_rfc8785(document: Any) -> None:
+    """``canonical_json`` writes most documents with the standard library; byte for byte the same."""
+    assert canonical_json(document) == rfc8785.dumps(document)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"a": 1.0, "b": -0.0, "c": 1e20, "d": 1e21, "e": 0.35, "f": 1e-4, "g": 9.99e-5, "h": 123456789.125},
+        {"\U0001f600": 1, "\ufb01": 2, "z": [1.5, "\u2028\x7f\x00\n"]},
+        {"big": 2**53 - 1, "neg": -(2**53) + 1, "nested": [[{"b": 1, "a": 2}], []]},
+    ],
+)
+def test_the_fast_canonical_form_matches_rfc8785_on_the_edges(document: Any) -> None:
+    assert canonical_json(document) == rfc8785.dumps(document)
