@@ -260,3 +260,20 @@ async def test_a_cdr_whose_delivery_was_never_recorded_gets_it_when_the_cpo_send
     assert [json.loads(r.body)["id"] for r in of(net.msp, "cdrs")] == ["CDR1", "CDR9"]
     delivered = await services.store.outbox.get("d-never-recorded")
     assert delivered is not None and delivered.state is DeliveryState.DELIVERED
+
+
+async def test_delivered_signatures_verify_against_the_published_keys_across_a_rotation(net: Network) -> None:
+    await net.cpo.call("POST", CDRS, to=("DE", "MSP"), body=priced_cdr("CDR1"))
+    await settle(net.hub)
+    rotated = await net.hub.services.signer.rotate()
+    await net.cpo.call("POST", CDRS, to=("DE", "MSP"), body=priced_cdr("CDR2"))
+    await settle(net.hub)
+
+    before, after = of(net.msp, "cdrs")
+    kids = [
+        json.loads(b64url_decode(r.headers["Hub-Signature"].split(".")[0]))["kid"] for r in (before, after)
+    ]
+    assert kids[1] == rotated.kid != kids[0]
+    for received in (before, after):  # the old key stays published: both still verify
+        assert await verifies(net, received.headers["Hub-Signature"], received.body)
+    assert not await verifies(net, before.headers["Hub-Signature"], after.body)
