@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -27,7 +28,7 @@ from hub.errors import InvalidParameters, UnknownReceiver
 from hub.ocpi.types import parse_datetime
 from hub.ocpi.v2_2_1.cdrs import CDR
 from hub.ocpi.v2_2_1.versions import InterfaceRole, ModuleID
-from hub.outbox.records import Delivery, DeliveryState
+from hub.outbox.records import Delivery, DeliveryState, new_delivery_id
 from hub.platforms import Platform
 from hub.routing.table import PartyRef
 from hub.services import Services
@@ -45,6 +46,31 @@ OUTCOMES = {DeliveryState.DELIVERED: "CDR_DELIVERED", DeliveryState.DEAD: "CDR_D
 def location_path(record: ClearedCdr) -> str:
     """Where the hub serves a cleared CDR (the ``Location`` the CPO gets)."""
     return f"/ocpi/2.2.1/clearing/cdrs/{record.country_code}/{record.party_id}/{record.cdr_id}"
+
+
+def cdr_delivery(
+    record: ClearedCdr, url: str, delivery_id: str, correlation_id: str, now: datetime
+) -> Delivery:
+    """The delivery of a cleared CDR to its eMSP: its canonical text, POSTed with its signature, on
+    behalf of its CPO (the routing headers name the CPO and the eMSP)."""
+    return Delivery(
+        id=delivery_id,
+        target_platform_id=record.receiver_platform_id,
+        to_country_code=record.receiver_country_code,
+        to_party_id=record.receiver_party_id,
+        from_country_code=record.country_code,
+        from_party_id=record.party_id,
+        method="POST",
+        url=url,
+        body=record.document,
+        headers={HUB_SIGNATURE: record.signature},
+        module=ModuleID.CDRS.value,
+        object_key=f"cdrs|{record.key.replace('*', '|')}",
+        object_version=str(json.loads(record.document).get("last_updated", "")),
+        correlation_id=correlation_id,
+        created_at=now,
+        next_attempt_at=now,
+    )
 
 
 class CdrIntake:
@@ -101,23 +127,7 @@ class CdrIntake:
         held = verdict.status.value == "failed" and self._services.settings.hold_failed_cdrs
         signature, kid = await self._services.signer.sign_canonical(document.encode("utf-8"))
         now = self._services.clock()
-        delivery = Delivery(
-            target_platform_id=receiver_platform.id,
-            to_country_code=receiver.country_code,
-            to_party_id=receiver.party_id,
-            from_country_code=origin.country_code,
-            from_party_id=origin.party_id,
-            method="POST",
-            url=endpoint.url,
-            body=document,
-            headers={HUB_SIGNATURE: signature},
-            module=ModuleID.CDRS.value,
-            object_key=f"cdrs|{key.replace('*', '|')}",
-            object_version=str(json.loads(document).get("last_updated", "")),
-            correlation_id=correlation_id,
-            created_at=now,
-            next_attempt_at=now,
-        )
+        delivery_id = new_delivery_id()
         record = ClearedCdr(
             key=key,
             country_code=cdr.country_code,
@@ -135,7 +145,7 @@ class CdrIntake:
             verdict=verdict.to_json(),
             verdict_status=verdict.status.value,
             state=ClearingState.HELD if held else ClearingState.QUEUED,
-            delivery_id=None if held else delivery.id,
+            delivery_id=None if held else delivery_id,
             credit=bool(cdr.credit),
             credit_reference_id=cdr.credit_reference_id,
             end_date_time=parse_datetime(str(json.loads(document)["end_date_time"])),
@@ -145,7 +155,7 @@ class CdrIntake:
         except Conflict:  # the same CDR, sent twice at once: the other request took it
             return await self._again(await self._must_get(key), document)
         if not held:
-            await store.outbox.add([delivery])
+            await store.outbox.add([cdr_delivery(stored, endpoint.url, delivery_id, correlation_id, now)])
         await store.ledger.append(ACCEPTED, key, self._evidence(stored), now)
         log.info(
             "cdr_accepted",
@@ -156,7 +166,7 @@ class CdrIntake:
             delivery=stored.delivery_id,
         )
         if not held:
-            await self._deliver([delivery.id])
+            await self._deliver([delivery_id])
         return stored
 
     async def _again(self, earlier: ClearedCdr, document: str) -> ClearedCdr:
@@ -206,23 +216,8 @@ class CdrIntake:
         )
         if endpoint is None:
             raise UnknownReceiver(f"{record.receiver_key} publishes no cdrs RECEIVER endpoint any more")
-        now = self._services.clock()
-        fields: dict[str, Any] = {} if delivery_id is None else {"id": delivery_id}
-        delivery = Delivery(
-            **fields,
-            target_platform_id=record.receiver_platform_id,
-            to_country_code=record.receiver_country_code,
-            to_party_id=record.receiver_party_id,
-            from_country_code=record.country_code,
-            from_party_id=record.party_id,
-            method="POST",
-            url=endpoint.url,
-            body=record.document,
-            headers={HUB_SIGNATURE: record.signature},
-            module=ModuleID.CDRS.value,
-            object_key=f"cdrs|{record.key.replace('*', '|')}",
-            created_at=now,
-            next_attempt_at=now,
+        delivery = cdr_delivery(
+            record, endpoint.url, delivery_id or new_delivery_id(), str(uuid.uuid4()), self._services.clock()
         )
         await self._services.store.outbox.add([delivery])
         return delivery.id
