@@ -216,8 +216,11 @@ class Router:
         await self._rewrite_answer(relayed, call, origin, to, platform, endpoint.url)
         return relayed
 
-    async def _target(self, to: PartyRef, module: ModuleID, interface: InterfaceRole) -> Platform:
-        """The platform that hosts ``to`` in a role that receives this module interface."""
+    async def _target(
+        self, to: PartyRef, module: ModuleID, interface: InterfaceRole, *, offline: bool = False
+    ) -> Platform:
+        """The platform that hosts ``to`` in a role that receives this module interface; ``offline``:
+        an OFFLINE one will do (the hub delivers later through the outbox)."""
         candidates = await self._services.store.platforms.by_party(to.country_code, to.party_id)
         holders = [p for p in candidates if p.registered]
         if not holders:
@@ -229,7 +232,12 @@ class Router:
             p for p in holders if any(r.party_key == to.key and r.role in wanted for r in p.roles)
         ] or holders
         platform = fitting[0]
-        if platform.status is not ConnectionStatus.CONNECTED:
+        usable = (
+            (ConnectionStatus.CONNECTED, ConnectionStatus.OFFLINE)
+            if offline
+            else (ConnectionStatus.CONNECTED,)
+        )
+        if platform.status not in usable:
             raise ReceiverNotConnected(f"{to.key} is {platform.status.value.lower()}")
         return platform
 
@@ -519,7 +527,8 @@ class Router:
         """A CDR: the hub accepts it for clearing and delivers it itself (``hub.cdr_intake``)."""
         if to is None or to.key == self._hub.key:
             to = PartyRef(cdr.cdr_token.country_code, cdr.cdr_token.party_id)
-        platform = await self._target(to, call.module, call.interface)
+        # The hub answers for the CDR from now on: an eMSP that is OFFLINE gets it when it is back.
+        platform = await self._target(to, call.module, call.interface, offline=True)
         record = await self._intake.accept(
             call.body,
             cdr,

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from hub.cdr_intake import CdrIntake
 from hub.clearing.records import ClearingState
 from hub.keys import jobs_key
+from hub.ocpi.v2_2_1.hubclientinfo import ConnectionStatus
 from hub.outbox.records import DeliveryState
 from hub.signing.ledger import verify_chain
 from settings import Settings
@@ -277,3 +278,24 @@ async def test_delivered_signatures_verify_against_the_published_keys_across_a_r
     for received in (before, after):  # the old key stays published: both still verify
         assert await verifies(net, received.headers["Hub-Signature"], received.body)
     assert not await verifies(net, before.headers["Hub-Signature"], after.body)
+
+
+async def test_a_cdr_for_an_offline_emsp_is_accepted_and_a_suspended_one_refused(net: Network) -> None:
+    store = net.hub.services.store
+    [msp] = await store.platforms.by_party("DE", "MSP")
+    offline = msp.model_copy(deep=True)
+    offline.set_status(ConnectionStatus.OFFLINE, now=net.hub.services.clock())
+    msp = await store.platforms.update(offline)
+    await asyncio.sleep(net.hub.services.settings.platform_cache_seconds)  # the hub's look-ups expire
+    accepted = await (await net.cpo.call("POST", CDRS, to=("DE", "MSP"), body=priced_cdr())).json()
+    assert accepted["status_code"] == 1000
+    await settle(net.hub)
+    assert len(of(net.msp, "cdrs")) == 1  # the outbox tries anyway; this one was reachable
+
+    suspended = msp.model_copy(deep=True)
+    suspended.set_status(ConnectionStatus.SUSPENDED, now=net.hub.services.clock())
+    await store.platforms.update(suspended)
+    await asyncio.sleep(net.hub.services.settings.platform_cache_seconds)
+    refused = await (await net.cpo.call("POST", CDRS, to=("DE", "MSP"), body=priced_cdr("CDR2"))).json()
+    assert refused["status_code"] == 4003
+    assert await store.clearing.get("NL*CPO*CDR2") is None
