@@ -7,8 +7,9 @@ ledger, and recorded in the outbox for its eMSP; then the CPO gets 1000 and a ``
 A CDR id the owner sent before is answered the same way again and never delivered twice. When the
 delivery ends (delivered, or a dead letter) its outcome goes into the ledger too.
 
-Order of writes: clearing record, then outbox, then ledger. If the process dies between the first two,
-the owner's retry finds the record and the missing delivery is recorded then (``accept`` repairs it).
+The record, its delivery and its ledger entry are written together (``ClearingStore.accept``: one
+transaction on SQLite). A store that writes them one after the other can lose the delivery to a
+crash; the owner's retry then finds the record, and the missing delivery is recorded (``_again``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import structlog
 
 from hub.clearing.checks import check_cdr
-from hub.clearing.records import ClearedCdr, ClearingState, cdr_key, digest
+from hub.clearing.records import ClearedCdr, ClearingState, Evidence, cdr_key, digest
 from hub.errors import InvalidParameters, UnknownReceiver
 from hub.ocpi.types import parse_datetime
 from hub.ocpi.v2_2_1.cdrs import CDR
@@ -150,13 +151,11 @@ class CdrIntake:
             credit_reference_id=cdr.credit_reference_id,
             end_date_time=parse_datetime(str(json.loads(document)["end_date_time"])),
         )
+        deliveries = [] if held else [cdr_delivery(record, endpoint.url, delivery_id, correlation_id, now)]
         try:
-            stored = await store.clearing.add(record)
+            stored = await store.clearing.accept(record, deliveries, Evidence(ACCEPTED, now, self._evidence))
         except Conflict:  # the same CDR, sent twice at once: the other request took it
             return await self._again(await self._must_get(key), document)
-        if not held:
-            await store.outbox.add([cdr_delivery(stored, endpoint.url, delivery_id, correlation_id, now)])
-        await store.ledger.append(ACCEPTED, key, self._evidence(stored), now)
         log.info(
             "cdr_accepted",
             cdr=key,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -69,6 +71,16 @@ class ClearedCdr(BaseModel):
 
     def figures(self) -> CdrFigures:
         return CdrFigures.of(self.document)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The ledger entry that goes with a stored record: its kind, when, and its data made from the
+    record as stored."""
+
+    kind: str
+    at: datetime
+    data: Callable[[ClearedCdr], dict[str, Any]]
 
 
 def _decimal(value: Any) -> Decimal:

@@ -93,7 +93,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         result: dict[str, Any] = {}
         for key, item in value.items():
-            if not isinstance(key, str) or any(ord(char) > 0xFFFF for char in key):
+            if not isinstance(key, str) or (not key.isascii() and max(key) > "\uffff"):
                 return _UNSURE
             plain = _plain(item)
             if plain is _UNSURE:

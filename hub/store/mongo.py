@@ -143,7 +143,7 @@ class MongoStore:
         self.pulls = MongoPullStore(client[database])
         self.keys = MongoKeyStore(client[database])
         self.ledger = MongoLedgerStore(client[database])
-        self.clearing = MongoClearingStore(client[database])
+        self.clearing = MongoClearingStore(client[database], self.outbox, self.ledger)
 
     @classmethod
     async def open(cls, url: str, *, database: str | None = None) -> MongoStore:

@@ -3,6 +3,7 @@ fails), the record in its JSON form plus the moment its charging ended as intege
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,8 +11,9 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from hub.clearing.records import ClearedCdr
-from hub.store.port import Conflict, StaleWrite
+from hub.clearing.records import ClearedCdr, Evidence
+from hub.outbox.records import Delivery
+from hub.store.port import Conflict, LedgerStore, OutboxStore, StaleWrite
 from hub.store.sqlite_outbox import microseconds
 
 Document = dict[str, Any]
@@ -32,8 +34,10 @@ def _from_document(document: Document) -> ClearedCdr:
 
 
 class MongoClearingStore:
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    def __init__(self, database: AsyncDatabase[Document], outbox: OutboxStore, ledger: LedgerStore) -> None:
         self._clearing = database["clearing"]
+        self._outbox = outbox
+        self._ledger = ledger
 
     async def create_indexes(self) -> None:
         await self._clearing.create_index([("end_us", ASCENDING), ("_id", ASCENDING)])
@@ -45,6 +49,15 @@ class MongoClearingStore:
             await self._clearing.insert_one(_to_document(stored))
         except DuplicateKeyError:
             raise Conflict(f"the CDR {record.key} was accepted before") from None
+        return stored
+
+    async def accept(
+        self, record: ClearedCdr, deliveries: Sequence[Delivery], evidence: Evidence
+    ) -> ClearedCdr:
+        """In order, not in one transaction (see ``ClearingStore.accept``)."""
+        stored = await self.add(record)
+        await self._outbox.add(deliveries)
+        await self._ledger.append(evidence.kind, stored.key, evidence.data(stored), evidence.at)
         return stored
 
     async def get(self, key: str) -> ClearedCdr | None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from hub.clearing.records import ClearedCdr
+from hub.clearing.records import ClearedCdr, Evidence
 from hub.mirror.records import MirrorRecord
 from hub.outbox.records import Delivery, DeliveryState
 from hub.platforms import Platform
@@ -250,6 +250,14 @@ class ClearingStore(Protocol):
 
     async def add(self, record: ClearedCdr) -> ClearedCdr:
         """Store a newly accepted CDR (revision 1); ``Conflict`` if its key was accepted before."""
+
+    async def accept(
+        self, record: ClearedCdr, deliveries: Sequence[Delivery], evidence: Evidence
+    ) -> ClearedCdr:
+        """``add`` the record, and with it add its deliveries to the outbox and append its ledger entry
+        (subject: the record's key). One transaction where the store has them (SQLite); otherwise in
+        that order, so what a crash can leave is a record whose delivery is missing, which the
+        intake repairs when the owner sends the CDR again."""
 
     async def get(self, key: str) -> ClearedCdr | None:
         """The record with this CDR key (``CC*PID*ID``), case-insensitively."""

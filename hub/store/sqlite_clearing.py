@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 
 import aiosqlite
 
-from hub.clearing.records import ClearedCdr
+from hub.clearing.records import ClearedCdr, Evidence
+from hub.outbox.records import Delivery
 from hub.store.port import Conflict, StaleWrite
 from hub.store.sqlite_base import Transactions
-from hub.store.sqlite_outbox import microseconds
+from hub.store.sqlite_ledger import chain
+from hub.store.sqlite_outbox import insert, microseconds
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS clearing (
@@ -46,6 +49,32 @@ class SqliteClearingStore:
                         stored.model_dump_json(),
                     ),
                 )
+        except sqlite3.IntegrityError:
+            raise Conflict(f"the CDR {record.key} was accepted before") from None
+        return stored
+
+    async def accept(
+        self, record: ClearedCdr, deliveries: Sequence[Delivery], evidence: Evidence
+    ) -> ClearedCdr:
+        """The record, its deliveries and its ledger entry in one transaction: all or nothing."""
+        stored = record.model_copy(update={"revision": 1})
+
+        def write(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "INSERT INTO clearing (key, end_at, delivery_id, revision, document) VALUES (?, ?, ?, ?, ?)",
+                (
+                    record.key,
+                    microseconds(record.end_date_time),
+                    record.delivery_id,
+                    1,
+                    stored.model_dump_json(),
+                ),
+            )
+            insert(connection, deliveries)
+            chain(connection, evidence.kind, record.key, evidence.data(stored), evidence.at)
+
+        try:
+            await self._transactions.run(write)
         except sqlite3.IntegrityError:
             raise Conflict(f"the CDR {record.key} was accepted before") from None
         return stored

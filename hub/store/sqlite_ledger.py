@@ -51,35 +51,37 @@ def _entry(row: Any) -> LedgerEntry:
         raise StoreError(f"ledger entry {seq} cannot be read: {error}") from None
 
 
+def chain(
+    connection: sqlite3.Connection, kind: str, subject: str, data: Mapping[str, Any], at: datetime
+) -> LedgerEntry:
+    """Append an entry after the newest, inside the caller's write transaction."""
+    # Only the newest seq and hash: appending never depends on the rest of that entry.
+    row = connection.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+    prev_seq, prev_hash = (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+    entry = next_entry(prev_seq=prev_seq, prev_hash=prev_hash, kind=kind, subject=subject, data=data, at=at)
+    connection.execute(
+        f"INSERT INTO ledger ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        (
+            entry.seq,
+            moment_text(entry.at),
+            entry.kind,
+            entry.subject,
+            json.dumps(entry.data, ensure_ascii=False, allow_nan=False),
+            entry.prev_hash,
+            entry.hash,
+        ),
+    )
+    return entry
+
+
 class SqliteLedgerStore:
     def __init__(self, db: aiosqlite.Connection, transactions: Transactions) -> None:
         self._db = db
         self._transactions = transactions
 
     async def append(self, kind: str, subject: str, data: Mapping[str, Any], at: datetime) -> LedgerEntry:
-        def chain(connection: sqlite3.Connection) -> LedgerEntry:
-            # Only the newest seq and hash: appending never depends on the rest of that entry.
-            row = connection.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
-            prev_seq, prev_hash = (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
-            entry = next_entry(
-                prev_seq=prev_seq, prev_hash=prev_hash, kind=kind, subject=subject, data=data, at=at
-            )
-            connection.execute(
-                f"INSERT INTO ledger ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-                (
-                    entry.seq,
-                    moment_text(entry.at),
-                    entry.kind,
-                    entry.subject,
-                    json.dumps(entry.data, ensure_ascii=False, allow_nan=False),
-                    entry.prev_hash,
-                    entry.hash,
-                ),
-            )
-            return entry
-
         # Read and insert in one write transaction, on the database thread in one hop.
-        return await self._transactions.run(chain)
+        return await self._transactions.run(lambda connection: chain(connection, kind, subject, data, at))
 
     async def entries(self, *, after_seq: int = 0, limit: int = 1000) -> list[LedgerEntry]:
         rows = await self._db.execute_fetchall(

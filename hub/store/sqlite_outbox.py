@@ -118,6 +118,20 @@ async def migrate(db: aiosqlite.Connection) -> None:
         await db.commit()
 
 
+def insert(connection: sqlite3.Connection, deliveries: Sequence[Delivery]) -> None:
+    """Insert deliveries and their bodies, inside the caller's transaction (``IntegrityError`` on a
+    known id)."""
+    connection.executemany(
+        "INSERT INTO outbox (id, state, next_attempt_at, target_platform_id, object_key, "
+        "created_at, revision, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(delivery.id, *_columns(delivery)) for delivery in deliveries],
+    )
+    connection.executemany(
+        "INSERT INTO outbox_bodies (id, body) VALUES (?, ?)",
+        [(d.id, json.dumps(d.body, ensure_ascii=False)) for d in deliveries if d.body is not None],
+    )
+
+
 class SqliteOutboxStore:
     def __init__(self, db: aiosqlite.Connection, transactions: Transactions) -> None:
         self._db = db
@@ -126,19 +140,8 @@ class SqliteOutboxStore:
     async def add(self, deliveries: Sequence[Delivery]) -> None:
         if not deliveries:
             return
-        rows = [(delivery.id, *_columns(delivery)) for delivery in deliveries]
-        bodies = [(d.id, json.dumps(d.body, ensure_ascii=False)) for d in deliveries if d.body is not None]
-
-        def insert(connection: sqlite3.Connection) -> None:
-            connection.executemany(
-                "INSERT INTO outbox (id, state, next_attempt_at, target_platform_id, object_key, "
-                "created_at, revision, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            connection.executemany("INSERT INTO outbox_bodies (id, body) VALUES (?, ?)", bodies)
-
         try:
-            await self._transactions.run(insert)
+            await self._transactions.run(lambda connection: insert(connection, deliveries))
         except sqlite3.IntegrityError as error:
             raise Conflict(f"a delivery with one of these ids exists already ({error})") from None
 

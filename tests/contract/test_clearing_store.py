@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.clearing.records import ClearedCdr, ClearingState, cdr_key, digest
+from hub.clearing.records import ClearedCdr, ClearingState, Evidence, cdr_key, digest
+from hub.outbox.records import Delivery
 from hub.store import Conflict, StaleWrite, Store
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, 250000, tzinfo=UTC)
@@ -69,3 +70,29 @@ async def test_ended_between_cuts_by_the_end_of_charging_from_inclusive_to_exclu
         await store.clearing.add(record(f"C{number}", ended=T0 + timedelta(minutes=offset), delivery_id=None))
     found = await store.clearing.ended_between(T0, T0 + timedelta(minutes=60))
     assert [r.cdr_id for r in found] == ["C1", "C2", "C3"]
+
+
+async def test_accept_stores_the_record_its_delivery_and_its_ledger_entry_once(store: Store) -> None:
+    delivery = Delivery(
+        id="d-1", target_platform_id="p-msp", to_country_code="DE", to_party_id="MSP",
+        from_country_code="NL", from_party_id="TNM", method="POST", url="http://127.0.0.1:9/cdrs",
+        body='{"id":"CDR1"}', module="cdrs", object_key="cdrs|NL|TNM|CDR1",
+    )  # fmt: skip
+    evidence = Evidence(
+        "CDR_ACCEPTED", T0, lambda stored: {"sha256": stored.sha256, "revision": stored.revision}
+    )
+    stored = await store.clearing.accept(record(), [delivery], evidence)
+    assert await store.clearing.get(stored.key) == stored
+    assert await store.outbox.get("d-1") == delivery
+    [entry] = await store.ledger.entries()
+    assert (entry.kind, entry.subject, entry.data) == (
+        "CDR_ACCEPTED",
+        "NL*TNM*CDR1",
+        {"sha256": stored.sha256, "revision": 1},
+    )
+
+    again = delivery.model_copy(update={"id": "d-2"})
+    with pytest.raises(Conflict):
+        await store.clearing.accept(record(), [again], evidence)
+    assert await store.outbox.get("d-2") is None
+    assert len(await store.ledger.entries()) == 1
