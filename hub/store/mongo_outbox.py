@@ -137,7 +137,8 @@ class MongoOutboxStore:
 
     async def for_objects(self, target_platform_id: str, object_keys: Sequence[str]) -> list[Delivery]:
         keys = sorted({key.upper() for key in object_keys})
-        return await self._many({"target_platform_id": target_platform_id, "object_key_ci": {"$in": keys}})
+        query = {"target_platform_id": target_platform_id, "object_key_ci": {"$in": keys}}
+        return [d.model_copy(update={"body": None}) for d in await self._many(query)]
 
     async def by_state(self, state: DeliveryState, *, limit: int, offset: int = 0) -> list[Delivery]:
         return await self._many({"state": DeliveryState(state).value}, limit=limit, offset=offset)

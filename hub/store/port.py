@@ -165,7 +165,8 @@ class OutboxStore(Protocol):
         """Every delivery of one object to one receiver, oldest first (coalescing)."""
 
     async def for_objects(self, target_platform_id: str, object_keys: Sequence[str]) -> list[Delivery]:
-        """``for_object`` for several objects of one receiver, in one round trip, oldest first."""
+        """``for_object`` for several objects of one receiver, in one round trip, oldest first; without
+        their bodies (coalescing compares versions, and bodies are most of what a delivery weighs)."""
 
     async def by_state(self, state: DeliveryState, *, limit: int, offset: int = 0) -> list[Delivery]: ...
 

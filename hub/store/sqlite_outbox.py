@@ -209,7 +209,8 @@ class SqliteOutboxStore:
             chunk = keys[start : start + BATCH]
             marks = ", ".join("?" for _ in chunk)
             found += await self._many(
-                f"{_SELECT} WHERE o.target_platform_id = ? AND o.object_key IN ({marks})",
+                # The body stays where it is.
+                f"SELECT o.document, NULL FROM outbox o WHERE o.target_platform_id = ? AND o.object_key IN ({marks})",  # noqa: S608, E501
                 (target_platform_id, *chunk),
             )
         found.sort(key=lambda d: d.created_at)
