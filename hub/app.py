@@ -14,6 +14,7 @@ from hub.jobs import InProcessJobs, Jobs
 from hub.keys import background_key, forwarder_key, http_key, jobs_key, metrics_key, router_key, services_key
 from hub.mirror.service import Mirror
 from hub.observability import Metrics
+from hub.ocpp import server as ocpp_server
 from hub.queue import CeleryJobs, sending_app
 from hub.routing.forwarder import Forwarder
 from hub.routing.router import Router
@@ -71,4 +72,5 @@ def create_app(settings: Settings, *, services: Services | None = None) -> web.A
     app.add_routes(operations.routes())
     app.add_routes(clearing.routes())
     app.add_routes(jwks.routes())
+    ocpp_server.install(app)
     return app

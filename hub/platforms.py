@@ -90,6 +90,9 @@ class Platform(BaseModel):
     liveness_failures: int = 0
     liveness_error: str | None = None
     last_seen_at: datetime | None = None
+    # A party the hub itself operates (stations attached over OCPP, see ``hub.ocpp``): registered and
+    # CONNECTED, with no endpoints and no token, so nothing ever calls it; its objects are the hub's.
+    hosted: bool = False
     revision: int = 0
 
     # --- what the store indexes -----------------------------------------------------------------

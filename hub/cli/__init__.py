@@ -16,6 +16,7 @@ from hub.cli.outbox import outbox
 from hub.cli.parties import parties
 from hub.cli.pull import pull
 from hub.cli.serve import serve
+from hub.cli.stations import cpos, stations
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="The ocpi-hub command line.")
 app.command()(serve)
@@ -28,6 +29,8 @@ app.command()(beat)
 app.command()(pull)
 app.add_typer(cdrs, name="cdrs")
 app.command()(settlement)
+app.add_typer(cpos, name="cpos")
+app.add_typer(stations, name="stations")
 
 
 def main() -> None:

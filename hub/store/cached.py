@@ -91,6 +91,7 @@ class CachedStore:
         self.keys = inner.keys
         self.ledger = inner.ledger
         self.clearing = inner.clearing
+        self.stations = inner.stations
 
     async def close(self) -> None:
         await self._inner.close()

@@ -26,6 +26,7 @@ from hub.store.mongo_ledger import MongoLedgerStore
 from hub.store.mongo_mirror import MongoMirrorStore
 from hub.store.mongo_outbox import MongoOutboxStore
 from hub.store.mongo_pulls import MongoPullStore
+from hub.store.mongo_stations import MongoStationStore
 from hub.store.port import Conflict, StaleWrite
 
 Document = dict[str, Any]
@@ -144,6 +145,7 @@ class MongoStore:
         self.keys = MongoKeyStore(client[database])
         self.ledger = MongoLedgerStore(client[database])
         self.clearing = MongoClearingStore(client[database], self.outbox, self.ledger)
+        self.stations = MongoStationStore(client[database])
 
     @classmethod
     async def open(cls, url: str, *, database: str | None = None) -> MongoStore:
@@ -158,6 +160,7 @@ class MongoStore:
         await store.keys.create_indexes()
         await store.ledger.create_indexes()
         await store.clearing.create_indexes()
+        await store.stations.create_indexes()
         return store
 
     async def close(self) -> None:

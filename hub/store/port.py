@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from hub.clearing.records import ClearedCdr, Evidence
 from hub.mirror.records import MirrorRecord
+from hub.ocpp.records import Station
 from hub.outbox.records import Delivery, DeliveryState
 from hub.platforms import Platform
 from hub.pulls.records import PullCheckpoint
@@ -272,6 +273,23 @@ class ClearingStore(Protocol):
         """Records whose charging ended in [start, end), by end time."""
 
 
+class StationStore(Protocol):
+    """Charging stations attached to the hub over OCPP, one record per station (see
+    ``hub.ocpp.records``); ids and Location keys compared without regard to case."""
+
+    async def add(self, station: Station) -> None:
+        """Store a new station; ``Conflict`` if its id, or its CPO's Location id, is taken."""
+
+    async def get(self, station_id: str) -> Station | None: ...
+
+    async def update(self, station: Station) -> Station:
+        """Replace if it still has ``station.revision``; returns it with the revision bumped.
+        ``StaleWrite`` if someone else wrote first (or it was removed)."""
+
+    async def all(self) -> list[Station]:
+        """Every station, oldest first."""
+
+
 class Store(Protocol):
     @property
     def platforms(self) -> PlatformStore: ...
@@ -296,5 +314,8 @@ class Store(Protocol):
 
     @property
     def clearing(self) -> ClearingStore: ...
+
+    @property
+    def stations(self) -> StationStore: ...
 
     async def close(self) -> None: ...

@@ -15,7 +15,15 @@ import aiosqlite
 
 from hub.platforms import Platform
 from hub.routing.links import ProxyLink
-from hub.store import sqlite_clearing, sqlite_keys, sqlite_ledger, sqlite_mirror, sqlite_outbox, sqlite_pulls
+from hub.store import (
+    sqlite_clearing,
+    sqlite_keys,
+    sqlite_ledger,
+    sqlite_mirror,
+    sqlite_outbox,
+    sqlite_pulls,
+    sqlite_stations,
+)
 from hub.store.port import Conflict, StaleWrite
 from hub.store.sqlite_base import Transactions
 
@@ -175,6 +183,7 @@ class SqliteStore:
         self.keys = sqlite_keys.SqliteKeyStore(db, transactions)
         self.ledger = sqlite_ledger.SqliteLedgerStore(db, transactions)
         self.clearing = sqlite_clearing.SqliteClearingStore(db, transactions)
+        self.stations = sqlite_stations.SqliteStationStore(db, transactions)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -193,6 +202,7 @@ class SqliteStore:
             sqlite_keys.SCHEMA,
             sqlite_ledger.SCHEMA,
             sqlite_clearing.SCHEMA,
+            sqlite_stations.SCHEMA,
         ):
             await db.executescript(schema)
         await sqlite_outbox.migrate(db)

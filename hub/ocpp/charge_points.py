@@ -1,0 +1,139 @@
+"""The ``ocpp`` library's ``ChargePoint`` per protocol version: one instance per open connection.
+
+Handlers only translate: keyword arguments in (snake_case, as the library hands them over), a call
+to ``hub.ocpp.ingest`` and a CALLRESULT out. They take ``**kwargs`` so that optional fields and
+``customData`` never break them. State lives in the store, not here: a reconnect makes a new object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from logging import Logger
+from typing import Any
+
+from ocpp.exceptions import GenericError
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as ChargePoint16
+from ocpp.v16 import call_result as result16
+from ocpp.v16.enums import Action as Action16
+from ocpp.v16.enums import RegistrationStatus
+from ocpp.v201 import ChargePoint as ChargePoint201
+from ocpp.v201 import call_result as result201
+from ocpp.v201.enums import Action as Action201
+from ocpp.v201.enums import RegistrationStatusEnumType
+
+from hub.ocpi.types import format_datetime
+from hub.ocpp import mapping
+from hub.ocpp.ingest import Ingest, StationGone
+from hub.ocpp.records import OCPP16, OCPP201
+
+# Seconds between heartbeats the hub asks for in BootNotification; also what the station uses to
+# notice a dead hub, so not much longer than a load balancer's idle timeout.
+HEARTBEAT_INTERVAL = 300
+# Actions whose schemas the hub uses (handled, answered or sent), by library version; loaded before
+# the first station connects (``hub.ocpp.server``), since the library reads them from disk on first use.
+SCHEMA_ACTIONS = {
+    "1.6": ("BootNotification", "Heartbeat", "StatusNotification", "TriggerMessage"),
+    "2.0.1": ("BootNotification", "Heartbeat", "StatusNotification", "TriggerMessage"),
+}
+
+
+class Station16(ChargePoint16):
+    def __init__(
+        self,
+        station_id: str,
+        connection: Any,
+        ingest: Ingest,
+        *,
+        clock: Callable[[], datetime],
+        response_timeout: float,
+        logger: Logger,
+    ) -> None:
+        super().__init__(station_id, connection, response_timeout=response_timeout, logger=logger)
+        self._ingest = ingest
+        self._clock = clock
+
+    @on(Action16.boot_notification)
+    async def on_boot_notification(self, **payload: Any) -> result16.BootNotification:
+        now = self._clock()
+        try:
+            await self._ingest.booted(self.id, mapping.boot_v16(payload, now=now))
+        except StationGone:
+            status = RegistrationStatus.rejected
+        else:
+            status = RegistrationStatus.accepted
+        return result16.BootNotification(
+            current_time=format_datetime(now), interval=HEARTBEAT_INTERVAL, status=status
+        )
+
+    @on(Action16.heartbeat)
+    def on_heartbeat(self, **_: Any) -> result16.Heartbeat:
+        return result16.Heartbeat(current_time=format_datetime(self._clock()))
+
+    @on(Action16.status_notification)
+    async def on_status_notification(
+        self, connector_id: int, error_code: str, status: str, **_: Any
+    ) -> result16.StatusNotification:
+        try:
+            await self._ingest.status(
+                self.id, OCPP16, evse=connector_id, connector=1, ocpp_status=status, error_code=error_code
+            )
+        except StationGone as error:
+            raise GenericError(description=str(error)) from None
+        return result16.StatusNotification()
+
+
+class Station201(ChargePoint201):
+    def __init__(
+        self,
+        station_id: str,
+        connection: Any,
+        ingest: Ingest,
+        *,
+        clock: Callable[[], datetime],
+        response_timeout: float,
+        logger: Logger,
+    ) -> None:
+        super().__init__(station_id, connection, response_timeout=response_timeout, logger=logger)
+        self._ingest = ingest
+        self._clock = clock
+
+    @on(Action201.boot_notification)
+    async def on_boot_notification(
+        self, charging_station: dict[str, Any], reason: str, **_: Any
+    ) -> result201.BootNotification:
+        now = self._clock()
+        try:
+            await self._ingest.booted(self.id, mapping.boot_v201(charging_station, reason, now=now))
+        except StationGone:
+            status = RegistrationStatusEnumType.rejected
+        else:
+            status = RegistrationStatusEnumType.accepted
+        return result201.BootNotification(
+            current_time=format_datetime(now), interval=HEARTBEAT_INTERVAL, status=status
+        )
+
+    @on(Action201.heartbeat)
+    def on_heartbeat(self, **_: Any) -> result201.Heartbeat:
+        return result201.Heartbeat(current_time=format_datetime(self._clock()))
+
+    @on(Action201.status_notification)
+    async def on_status_notification(
+        self, connector_status: str, evse_id: int, connector_id: int, **_: Any
+    ) -> result201.StatusNotification:
+        try:
+            await self._ingest.status(
+                self.id,
+                OCPP201,
+                evse=evse_id,
+                connector=connector_id,
+                ocpp_status=connector_status,
+                error_code=None,
+            )
+        except StationGone as error:
+            raise GenericError(description=str(error)) from None
+        return result201.StatusNotification()
+
+
+CHARGE_POINTS: dict[str, type[Station16] | type[Station201]] = {OCPP16: Station16, OCPP201: Station201}

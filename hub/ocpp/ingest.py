@@ -1,0 +1,142 @@
+"""What the hub does with what stations say: change the station record, rebuild the Location, push it.
+
+The shell around ``hub.ocpp.mapping``. Every change is a compare-and-set on the station record,
+retried when another writer (the CLI, another connection of the same station) got there first. A
+change that alters what eMSPs see is published like a CPO's broadcast push: the whole Location is
+PUT into the mirror, one delivery per receiving platform is recorded in the outbox, and the job port
+is told the ids (digest §5.3).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+
+import structlog
+
+from hub.mirror.service import Mirror
+from hub.ocpi.v2_2_1.versions import ModuleID
+from hub.ocpp import mapping
+from hub.ocpp.records import BootInfo, Station
+from hub.outbox.fanout import broadcast_deliveries
+from hub.platforms import Platform
+from hub.routing.requests import ObjectUrl
+from hub.routing.table import PartyRef
+from hub.services import Services
+from hub.store import StaleWrite
+
+log = structlog.get_logger(__name__)
+
+_TRIES = 5
+Change = Callable[[Station], Station]
+
+
+class StationGone(Exception):
+    """The station was removed from the store while it was connected."""
+
+
+class Ingest:
+    def __init__(
+        self, services: Services, mirror: Mirror, deliver: Callable[[Sequence[str]], Awaitable[None]]
+    ) -> None:
+        self._services = services
+        self._mirror = mirror
+        self._deliver = deliver
+        settings = services.settings
+        self._hub = PartyRef(settings.country_code, settings.party_id)
+
+    async def connected(self, station_id: str, protocol: str) -> Station:
+        now = self._services.clock()
+        return await self._change(
+            station_id, lambda s: mapping.connected(s, protocol, now=now), publish=False
+        )
+
+    async def booted(self, station_id: str, boot: BootInfo) -> Station:
+        # Boot says nothing about EVSEs; the StatusNotifications that follow it do.
+        return await self._change(station_id, lambda s: mapping.booted(s, boot), publish=False)
+
+    async def status(
+        self,
+        station_id: str,
+        protocol: str,
+        *,
+        evse: int,
+        connector: int,
+        ocpp_status: str,
+        error_code: str | None,
+    ) -> Station:
+        now = self._services.clock()
+        return await self._change(
+            station_id,
+            lambda s: mapping.status_reported(
+                s,
+                protocol,
+                evse=evse,
+                connector=connector,
+                ocpp_status=ocpp_status,
+                error_code=error_code,
+                now=now,
+            ),
+            publish=True,
+        )
+
+    async def disconnected(self, station_id: str) -> Station:
+        """The station's EVSEs read UNKNOWN now (guide §4.4), and eMSPs are told."""
+        now = self._services.clock()
+        return await self._change(station_id, lambda s: mapping.disconnected(s, now=now), publish=True)
+
+    # --- the shell ----------------------------------------------------------------------------------
+
+    async def _change(self, station_id: str, change: Change, *, publish: bool) -> Station:
+        store = self._services.store.stations
+        for _ in range(_TRIES):
+            station = await store.get(station_id)
+            if station is None:
+                raise StationGone(f"station {station_id} is no longer attached to the hub")
+            changed = change(station)
+            if publish and mapping.needs_publishing(changed):
+                changed = mapping.published(changed, now=self._services.clock())
+            try:
+                stored = await store.update(changed)
+            except StaleWrite:
+                continue
+            if stored.published_at != station.published_at:
+                await self._publish(stored)
+            return stored
+        raise StaleWrite(f"station {station_id} keeps changing; gave up after {_TRIES} tries")
+
+    async def _publish(self, station: Station) -> None:
+        platform = await self._owner(station)
+        if platform is None:
+            log.warning("station_cpo_missing", station=station.id, cpo=station.cpo_key)
+            return
+        body = json.dumps(mapping.location(station), separators=(",", ":"), ensure_ascii=False)
+        owner = PartyRef(station.country_code, station.party_id)
+        url = ObjectUrl(owner, (station.location_id,))
+        prepared = self._mirror.prepare(ModuleID.LOCATIONS.value, "PUT", url, None, body.encode())
+        assert prepared is not None  # locations are mirrored
+        outcome = await self._mirror.apply(prepared, strict=True)
+        if outcome is None or not outcome.changed:
+            return
+        deliveries = broadcast_deliveries(
+            await self._services.store.platforms.all(),
+            ModuleID.LOCATIONS,
+            outcome,
+            sender_platform_id=platform.id,
+            hub=self._hub,
+            method="PUT",
+            tail=f"/{owner.country_code}/{owner.party_id}/{station.location_id}",
+            query_string="",
+            body=body,
+            correlation_id=str(uuid.uuid4()),
+            now=self._services.clock(),
+        )
+        if deliveries:
+            await self._services.store.outbox.add(deliveries)
+            await self._deliver([d.id for d in deliveries])
+        log.info("station_location_published", station=station.id, receivers=len(deliveries))
+
+    async def _owner(self, station: Station) -> Platform | None:
+        found = await self._services.store.platforms.by_party(station.country_code, station.party_id)
+        return next((p for p in found if p.hosted and p.registered), None)

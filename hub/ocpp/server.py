@@ -1,0 +1,200 @@
+"""The OCPP-J endpoint: ``GET /ocpp/{station_id}`` upgraded to a websocket (guide §2.2).
+
+A station authenticates with HTTP Basic (user name: its id, password: its own) before the upgrade,
+so a refusal is a plain HTTP 401. The subprotocol picks the library class; a station offering none
+the hub speaks gets the handshake completed and the socket closed at once, as OCPP-J asks. Open
+connections are kept per process in ``Registry``; a station that connects again replaces its
+older connection, and only the current connection's end marks the station's EVSEs UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import ocpp.messages
+import structlog
+from aiohttp import WSCloseCode, web
+
+from hub.keys import jobs_key, services_key
+from hub.mirror.service import Mirror
+from hub.ocpp.charge_points import CHARGE_POINTS, SCHEMA_ACTIONS
+from hub.ocpp.connection import AiohttpConnection
+from hub.ocpp.ingest import Ingest, StationGone
+from hub.ocpp.link import StationLink
+from hub.ocpp.passwords import check_password
+from hub.ocpp.records import OCPP16, OCPP201
+
+log = structlog.get_logger(__name__)
+
+# What the hub speaks, preferred first; aiohttp takes the first of the station's list it finds here.
+PROTOCOLS = (OCPP201, OCPP16)
+# Seconds the hub waits for a station to answer a CALL; shorter than what eMSPs are promised for commands.
+RESPONSE_TIMEOUT = 30
+# Seconds between websocket pings from the hub; a station that stops answering them is dropped.
+PING_INTERVAL = 60
+# The library logs every frame, id tokens included, at INFO: its own logger stays at WARNING.
+_library_log = logging.getLogger("hub.ocpp.library")
+
+
+class Registry:
+    """The stations connected to this hub process, by station key (upper-cased id)."""
+
+    def __init__(self) -> None:
+        self._links: dict[str, StationLink] = {}
+        self.closing = False
+
+    def get(self, station_id: str) -> StationLink | None:
+        return self._links.get(station_id.upper())
+
+    async def attach(self, link: StationLink) -> None:
+        """Make ``link`` the station's connection; an older one is closed (stations reconnect before
+        the hub notices their old TCP connection died)."""
+        older = self._links.get(link.key)
+        self._links[link.key] = link
+        if older is not None:
+            await older.close(WSCloseCode.POLICY_VIOLATION, "replaced by a newer connection of this station")
+
+    def detach(self, link: StationLink) -> bool:
+        """Forget ``link``; whether it was still the station's current connection."""
+        if self._links.get(link.key) is link:
+            del self._links[link.key]
+            return True
+        return False
+
+    async def close_all(self) -> None:
+        self.closing = True
+        for link in list(self._links.values()):
+            await link.close(WSCloseCode.GOING_AWAY, "hub shutting down")
+
+
+stations_key = web.AppKey("ocpp_stations", Registry)
+ingest_key = web.AppKey("ocpp_ingest", Ingest)
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """``(user, password)`` from ``Authorization: Basic …``, or None when it is missing or malformed."""
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    user, colon, password = decoded.partition(":")
+    return (user, password) if colon else None
+
+
+def _unauthorized(reason: str) -> web.Response:
+    return web.Response(
+        status=401,
+        text=f"{reason}\n",
+        headers={"WWW-Authenticate": 'Basic realm="ocpp", charset="UTF-8"'},
+    )
+
+
+async def station_socket(request: web.Request) -> web.StreamResponse:
+    station_id = request.match_info["station_id"]
+    services = request.app[services_key]
+    credentials = basic_credentials(request.headers.get("Authorization"))
+    if credentials is None:
+        return _unauthorized("HTTP Basic authentication is required: the station id and its password")
+    user, password = credentials
+    station = await services.store.stations.get(station_id)
+    # The same answer for an unknown station and a wrong password: nothing tells which ids exist.
+    if (
+        station is None
+        or user.upper() != station.key
+        or not await asyncio.to_thread(check_password, password, station.password_hash)
+    ):
+        log.info("station_refused", station=station_id)
+        return _unauthorized("unknown station or wrong password")
+
+    ws = web.WebSocketResponse(protocols=PROTOCOLS, heartbeat=PING_INTERVAL)
+    await ws.prepare(request)
+    protocol = ws.ws_protocol
+    if protocol not in PROTOCOLS:
+        log.info(
+            "station_without_subprotocol",
+            station=station.id,
+            offered=request.headers.get("Sec-WebSocket-Protocol"),
+        )
+        await ws.close(
+            code=WSCloseCode.PROTOCOL_ERROR,
+            message=f"no OCPP version in common; offer one of {', '.join(PROTOCOLS)}".encode(),
+        )
+        return ws
+
+    ingest, registry = request.app[ingest_key], request.app[stations_key]
+    connection = AiohttpConnection(ws)
+    charge_point = CHARGE_POINTS[protocol](
+        station.id,
+        connection,
+        ingest,
+        clock=services.clock,
+        response_timeout=RESPONSE_TIMEOUT,
+        logger=_library_log,
+    )
+    link = StationLink(station.id, protocol, connection, charge_point)
+    with structlog.contextvars.bound_contextvars(station=station.id):
+        await registry.attach(link)
+        try:
+            await ingest.connected(station.id, protocol)
+            log.info("station_connected", protocol=protocol)
+            await link.run()
+        except StationGone:
+            await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"station removed from the hub")
+        finally:
+            current = registry.detach(link)
+            log.info("station_disconnected", replaced=not current, shutting_down=registry.closing)
+            # A newer connection of the same station carries on; a hub going down says nothing.
+            if current and not registry.closing:
+                with contextlib.suppress(StationGone):
+                    await ingest.disconnected(station.id)
+    return ws
+
+
+def load_schemas() -> None:
+    """Read the JSON schemas the hub validates with, once (the library caches them); it reads them
+    from disk on first use otherwise, inside the event loop."""
+    for version, actions in SCHEMA_ACTIONS.items():
+        for action in actions:
+            for message_type in (ocpp.messages.MessageType.Call, ocpp.messages.MessageType.CallResult):
+                ocpp.messages.get_validator(message_type, action, version)
+
+
+async def lifetime(app: web.Application) -> AsyncIterator[None]:
+    """Set the library up, and the ingest on the services the hub's own lifetime opened."""
+    # Validation in the event loop: the thread-pool hop costs more than it saves (guide §2.5).
+    ocpp.messages.ASYNC_VALIDATION = False
+    if _library_log.level == logging.NOTSET:
+        _library_log.setLevel(logging.WARNING)
+    await asyncio.to_thread(load_schemas)
+    services = app[services_key]
+    app[ingest_key] = Ingest(services, Mirror(services.store.mirror), app[jobs_key].deliver)
+    app[stations_key] = Registry()
+    yield
+
+
+async def _close_stations(app: web.Application) -> None:
+    registry = app.get(stations_key)
+    if registry is not None:
+        await registry.close_all()
+
+
+def install(app: web.Application) -> None:
+    """Add the endpoint to the hub's app; call after the lifetime that opens the services."""
+    app.cleanup_ctx.append(lifetime)
+    app.on_shutdown.append(_close_stations)
+    app.add_routes(
+        [
+            web.get("/ocpp/{station_id}", station_socket, name="ocpp_station", allow_head=False),
+            web.get("/ocpp/{station_id}/", station_socket, allow_head=False),
+        ]
+    )
