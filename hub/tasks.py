@@ -112,12 +112,19 @@ class Tasks:
     async def sweep(self) -> int:
         """Hand out every delivery that is due: a retry whose time has come, or one whose job was
         lost (a crash, a broker restart). Claims keep a delivery in flight from being sent twice."""
-        due = await self.services.store.outbox.due(self.services.clock(), limit=SWEEP_LIMIT)
-        for chunk in chunks([d.id for d in due]):
+        outbox, settings = self.services.store.outbox, self.services.settings
+        now = self.services.clock()
+        due = await outbox.due(now, limit=SWEEP_LIMIT)
+        # Handed out: not due again until a job had time to attempt it, so a backlog that takes
+        # longer than one sweep interval to drain is not handed out again and again.
+        until = now + timedelta(seconds=settings.request_timeout + settings.claim_margin)
+        handed = await outbox.update_many([d.model_copy(update={"next_attempt_at": until}) for d in due])
+        ids = [d.id for d in handed if d is not None]
+        for chunk in chunks(ids):
             await self.jobs.deliver(chunk)
-        if due:
-            log.info("outbox_sweep", due=len(due))
-        return len(due)
+        if ids:
+            log.info("outbox_sweep", due=len(ids))
+        return len(ids)
 
     async def pull(
         self, platform_id: str, modules: Sequence[str] | None = None, *, full: bool = False

@@ -11,7 +11,7 @@ import base64
 import contextlib
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from hub.outbox.policy import DEFAULT_FIRST_DELAY
 from hub.outbox.records import Delivery, DeliveryState
 from hub.platforms import PartyRole, Platform, PlatformEndpoint
 from hub.services import Services
+from hub.tasks import Tasks
 from tests.conftest import Hub, free_port
 from tests.support.party import Party, role
 
@@ -503,6 +504,38 @@ async def test_an_attempt_is_recorded_on_top_of_a_concurrent_change(
     done = await deliverer.attempt(delivery.id)
     assert done is not None and done.state is DeliveryState.DELIVERED
     assert done.revision == 3 and len(done.attempts) == 1  # claimed, touched, settled
+
+
+async def test_a_sweep_hands_a_due_delivery_out_once_until_its_job_had_time_to_run(
+    services: Services, http: ClientSession, receiver: Receiver, platform: Platform, location_url: str
+) -> None:
+    handed: list[list[str]] = []
+
+    class Recording:
+        """The job port as seen from the sweep: it only records what it was handed."""
+
+        async def deliver(self, delivery_ids: Sequence[str]) -> None:
+            handed.append(list(delivery_ids))
+
+        async def pull(
+            self, platform_id: str, modules: Sequence[str] | None = None, *, full: bool = False
+        ) -> None:
+            raise AssertionError("a sweep pulls nothing")
+
+        async def close(self) -> None:
+            return None
+
+    tasks = Tasks(services, http, Recording())
+    due = [
+        await enqueue(services, platform, location_url, object_key=f"locations|NL|TNM|L{n}") for n in range(3)
+    ]
+    assert await tasks.sweep() == 3
+    assert await tasks.sweep() == 0  # handed out already: a backlog is not handed out again and again
+    assert handed == [[d.id for d in due]]
+    stored = await services.store.outbox.get(due[0].id)
+    assert stored is not None and stored.next_attempt_at is not None
+    assert stored.next_attempt_at > services.clock()  # due again if the job was lost
+    assert receiver.seen == []
 
 
 async def test_an_attempt_in_flight_is_neither_due_nor_attempted_twice(
