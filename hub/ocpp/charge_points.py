@@ -24,7 +24,7 @@ from ocpp.v201.enums import Action as Action201
 from ocpp.v201.enums import RegistrationStatusEnumType
 
 from hub.ocpi.types import format_datetime
-from hub.ocpp import mapping
+from hub.ocpp import authorization, mapping
 from hub.ocpp.ingest import Ingest, StationGone
 from hub.ocpp.records import OCPP16, OCPP201
 
@@ -34,8 +34,8 @@ HEARTBEAT_INTERVAL = 300
 # Actions whose schemas the hub uses (handled, answered or sent), by library version; loaded before
 # the first station connects (``hub.ocpp.server``), since the library reads them from disk on first use.
 SCHEMA_ACTIONS = {
-    "1.6": ("BootNotification", "Heartbeat", "StatusNotification", "TriggerMessage"),
-    "2.0.1": ("BootNotification", "Heartbeat", "StatusNotification", "TriggerMessage"),
+    "1.6": ("Authorize", "BootNotification", "Heartbeat", "StatusNotification", "TriggerMessage"),
+    "2.0.1": ("Authorize", "BootNotification", "Heartbeat", "StatusNotification", "TriggerMessage"),
 }
 
 
@@ -82,6 +82,15 @@ class Station16(ChargePoint16):
         except StationGone as error:
             raise GenericError(description=str(error)) from None
         return result16.StatusNotification()
+
+    @on(Action16.authorize)
+    async def on_authorize(self, id_tag: str, **_: Any) -> result16.Authorize:
+        token_type = authorization.token_type(OCPP16)
+        try:
+            decision = await self._ingest.authorize(self.id, id_tag, token_type)
+        except StationGone as error:
+            raise GenericError(description=str(error)) from None
+        return result16.Authorize(id_tag_info=authorization.id_tag_info(decision))
 
 
 class Station201(ChargePoint201):
@@ -134,6 +143,16 @@ class Station201(ChargePoint201):
         except StationGone as error:
             raise GenericError(description=str(error)) from None
         return result201.StatusNotification()
+
+    @on(Action201.authorize)
+    async def on_authorize(self, id_token: dict[str, Any], **_: Any) -> result201.Authorize:
+        ocpp_type = str(id_token.get("type", ""))
+        token_type = authorization.token_type(OCPP201, ocpp_type)
+        try:
+            decision = await self._ingest.authorize(self.id, str(id_token["id_token"]), token_type)
+        except StationGone as error:
+            raise GenericError(description=str(error)) from None
+        return result201.Authorize(id_token_info=authorization.id_token_info(decision, ocpp_type))
 
 
 CHARGE_POINTS: dict[str, type[Station16] | type[Station201]] = {OCPP16: Station16, OCPP201: Station201}

@@ -18,6 +18,7 @@ import structlog
 from hub.mirror.service import Mirror
 from hub.ocpi.v2_2_1.versions import ModuleID
 from hub.ocpp import mapping
+from hub.ocpp.authorization import Decision, Outcome
 from hub.ocpp.records import BootInfo, Station
 from hub.outbox.fanout import broadcast_deliveries
 from hub.platforms import Platform
@@ -30,6 +31,8 @@ log = structlog.get_logger(__name__)
 
 _TRIES = 5
 Change = Callable[[Station], Station]
+# ``hub.ocpp.authorize.Authorizer.authorize``: station id, token uid, OCPI token type → decision.
+Authorize = Callable[[str, str, str], Awaitable[Decision]]
 
 
 class StationGone(Exception):
@@ -38,11 +41,17 @@ class StationGone(Exception):
 
 class Ingest:
     def __init__(
-        self, services: Services, mirror: Mirror, deliver: Callable[[Sequence[str]], Awaitable[None]]
+        self,
+        services: Services,
+        mirror: Mirror,
+        deliver: Callable[[Sequence[str]], Awaitable[None]],
+        *,
+        authorize: Authorize | None = None,
     ) -> None:
         self._services = services
         self._mirror = mirror
         self._deliver = deliver
+        self._authorize = authorize
         settings = services.settings
         self._hub = PartyRef(settings.country_code, settings.party_id)
 
@@ -85,6 +94,12 @@ class Ingest:
         """The station's EVSEs read UNKNOWN now (guide §4.4), and eMSPs are told."""
         now = self._services.clock()
         return await self._change(station_id, lambda s: mapping.disconnected(s, now=now), publish=True)
+
+    async def authorize(self, station_id: str, uid: str, token_type: str) -> Decision:
+        """Whether a station may let this token charge (guide §7); no authorizer: nobody is asked."""
+        if self._authorize is None:
+            return Decision(Outcome.UNREACHABLE)
+        return await self._authorize(station_id, uid, token_type)
 
     # --- the shell ----------------------------------------------------------------------------------
 

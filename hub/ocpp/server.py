@@ -20,8 +20,9 @@ import ocpp.messages
 import structlog
 from aiohttp import WSCloseCode, web
 
-from hub.keys import jobs_key, services_key
+from hub.keys import forwarder_key, jobs_key, services_key
 from hub.mirror.service import Mirror
+from hub.ocpp.authorize import Authorizer
 from hub.ocpp.charge_points import CHARGE_POINTS, SCHEMA_ACTIONS
 from hub.ocpp.connection import AiohttpConnection
 from hub.ocpp.ingest import Ingest, StationGone
@@ -177,7 +178,9 @@ async def lifetime(app: web.Application) -> AsyncIterator[None]:
         _library_log.setLevel(logging.WARNING)
     await asyncio.to_thread(load_schemas)
     services = app[services_key]
-    app[ingest_key] = Ingest(services, Mirror(services.store.mirror), app[jobs_key].deliver)
+    mirror = Mirror(services.store.mirror)
+    authorizer = Authorizer(services, mirror, app.get(forwarder_key))
+    app[ingest_key] = Ingest(services, mirror, app[jobs_key].deliver, authorize=authorizer.authorize)
     app[stations_key] = Registry()
     yield
 
