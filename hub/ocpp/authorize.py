@@ -59,6 +59,10 @@ class Authorizer:
         log.info("station_authorize", station=station.id, token_type=token_type, outcome=decision.outcome)
         return decision
 
+    async def token(self, uid: str, token_type: str) -> dict[str, Any] | None:
+        """The mirrored token a station's id tag is, as ``authorize`` finds it; None: no eMSP pushed it."""
+        return await self._cached(uid, token_type)
+
     async def _cached(self, uid: str, token_type: str) -> dict[str, Any] | None:
         """The mirrored token with this uid and type; the latest pushed when several parties have one."""
         records = [

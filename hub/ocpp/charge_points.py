@@ -7,6 +7,7 @@ to ``hub.ocpp.ingest`` and a CALLRESULT out. They take ``**kwargs`` so that opti
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 from logging import Logger
@@ -27,6 +28,7 @@ from hub.ocpi.types import format_datetime
 from hub.ocpp import authorization, mapping
 from hub.ocpp.ingest import Ingest, StationGone
 from hub.ocpp.records import OCPP16, OCPP201
+from hub.ocpp.transactions import UnknownTransaction
 
 # Seconds between heartbeats the hub asks for in BootNotification; also what the station uses to
 # notice a dead hub, so not much longer than a load balancer's idle timeout.
@@ -34,7 +36,16 @@ HEARTBEAT_INTERVAL = 300
 # Actions whose schemas the hub uses (handled, answered or sent), by library version; loaded before
 # the first station connects (``hub.ocpp.server``), since the library reads them from disk on first use.
 SCHEMA_ACTIONS = {
-    "1.6": ("Authorize", "BootNotification", "Heartbeat", "StatusNotification", "TriggerMessage"),
+    "1.6": (
+        "Authorize",
+        "BootNotification",
+        "Heartbeat",
+        "MeterValues",
+        "StartTransaction",
+        "StatusNotification",
+        "StopTransaction",
+        "TriggerMessage",
+    ),
     "2.0.1": ("Authorize", "BootNotification", "Heartbeat", "StatusNotification", "TriggerMessage"),
 }
 
@@ -91,6 +102,42 @@ class Station16(ChargePoint16):
         except StationGone as error:
             raise GenericError(description=str(error)) from None
         return result16.Authorize(id_tag_info=authorization.id_tag_info(decision))
+
+    @on(Action16.start_transaction)
+    async def on_start_transaction(
+        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
+    ) -> result16.StartTransaction:
+        try:
+            transaction_id, decision = await self._ingest.start_transaction(
+                self.id, connector=connector_id, id_tag=id_tag, meter_start=meter_start, timestamp=timestamp
+            )
+        except StationGone as error:
+            raise GenericError(description=str(error)) from None
+        return result16.StartTransaction(
+            transaction_id=transaction_id, id_tag_info=authorization.id_tag_info(decision)
+        )
+
+    @on(Action16.meter_values)
+    async def on_meter_values(
+        self,
+        connector_id: int,
+        meter_value: list[dict[str, Any]],
+        transaction_id: int | None = None,
+        **_: Any,
+    ) -> result16.MeterValues:
+        await self._ingest.meter_values(self.id, transaction_id, meter_value)
+        return result16.MeterValues()
+
+    @on(Action16.stop_transaction)
+    async def on_stop_transaction(
+        self, meter_stop: int, timestamp: str, transaction_id: int, **_: Any
+    ) -> result16.StopTransaction:
+        # A transaction the hub lost (a restart) is still acknowledged: the station must not resend it.
+        with contextlib.suppress(UnknownTransaction):
+            await self._ingest.stop_transaction(
+                self.id, transaction_id, meter_stop=meter_stop, timestamp=timestamp
+            )
+        return result16.StopTransaction()
 
 
 class Station201(ChargePoint201):

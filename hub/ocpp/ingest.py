@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -26,6 +27,9 @@ from hub.routing.requests import ObjectUrl
 from hub.routing.table import PartyRef
 from hub.services import Services
 from hub.store import StaleWrite
+
+if TYPE_CHECKING:
+    from hub.ocpp.transactions import Transactions
 
 log = structlog.get_logger(__name__)
 
@@ -47,11 +51,13 @@ class Ingest:
         deliver: Callable[[Sequence[str]], Awaitable[None]],
         *,
         authorize: Authorize | None = None,
+        transactions: Transactions | None = None,
     ) -> None:
         self._services = services
         self._mirror = mirror
         self._deliver = deliver
         self._authorize = authorize
+        self._transactions = transactions
         settings = services.settings
         self._hub = PartyRef(settings.country_code, settings.party_id)
 
@@ -100,6 +106,37 @@ class Ingest:
         if self._authorize is None:
             return Decision(Outcome.UNREACHABLE)
         return await self._authorize(station_id, uid, token_type)
+
+    async def start_transaction(
+        self, station_id: str, *, connector: int, id_tag: str, meter_start: int, timestamp: str
+    ) -> tuple[int, Decision]:
+        """1.6 StartTransaction: the id tag decided as by Authorize, and the hub's transaction id."""
+        decision = await self.authorize(station_id, id_tag, "RFID")
+        if self._transactions is None:
+            return 0, decision
+        transaction_id = await self._transactions.started(
+            station_id,
+            connector=connector,
+            id_tag=id_tag,
+            meter_start=meter_start,
+            timestamp=timestamp,
+            accepted=decision.outcome is Outcome.ALLOWED,
+        )
+        return transaction_id, decision
+
+    async def meter_values(
+        self, station_id: str, transaction_id: int | None, meter_value: Sequence[Mapping[str, Any]]
+    ) -> None:
+        if self._transactions is not None:
+            await self._transactions.metered(station_id, transaction_id, meter_value)
+
+    async def stop_transaction(
+        self, station_id: str, transaction_id: int, *, meter_stop: int, timestamp: str
+    ) -> None:
+        if self._transactions is not None:
+            await self._transactions.stopped(
+                station_id, transaction_id, meter_stop=meter_stop, timestamp=timestamp
+            )
 
     # --- the shell ----------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from hub.ocpp.ingest import Ingest, StationGone
 from hub.ocpp.link import StationLink
 from hub.ocpp.passwords import check_password
 from hub.ocpp.records import OCPP16, OCPP201
+from hub.ocpp.transactions import Transactions
 
 log = structlog.get_logger(__name__)
 
@@ -180,7 +181,14 @@ async def lifetime(app: web.Application) -> AsyncIterator[None]:
     services = app[services_key]
     mirror = Mirror(services.store.mirror)
     authorizer = Authorizer(services, mirror, app.get(forwarder_key))
-    app[ingest_key] = Ingest(services, mirror, app[jobs_key].deliver, authorize=authorizer.authorize)
+    transactions = Transactions(services, mirror, app[jobs_key].deliver, authorizer.token)
+    app[ingest_key] = Ingest(
+        services,
+        mirror,
+        app[jobs_key].deliver,
+        authorize=authorizer.authorize,
+        transactions=transactions,
+    )
     app[stations_key] = Registry()
     yield
 
