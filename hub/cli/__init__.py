@@ -17,6 +17,7 @@ from hub.cli.parties import parties
 from hub.cli.pull import pull
 from hub.cli.serve import serve
 from hub.cli.stations import cpos, stations
+from hub.cli.tariffs import tariffs
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="The ocpi-hub command line.")
 app.command()(serve)
@@ -31,6 +32,7 @@ app.add_typer(cdrs, name="cdrs")
 app.command()(settlement)
 app.add_typer(cpos, name="cpos")
 app.add_typer(stations, name="stations")
+app.add_typer(tariffs, name="tariffs")
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ can list it through the hub) and, when the token's eMSP is on a platform with a 
 endpoint, recorded in the outbox as a delivery from the station's CPO to that eMSP (PUT at the
 start, PATCH after), then handed to the job port. Running transactions are kept in this process:
 a restart in the middle of a transaction loses them (the Session stays ACTIVE in the mirror).
+A stopped transaction's CDR goes to clearing (``hub.ocpp.cdrs``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import structlog
 from hub.mirror.service import Mirror
 from hub.ocpi.types import parse_datetime
 from hub.ocpi.v2_2_1.versions import ModuleID
-from hub.ocpp import sessions
+from hub.ocpp import cdrs, sessions
 from hub.ocpp.ingest import StationGone
 from hub.ocpp.sessions import Transaction
 from hub.outbox.records import Delivery
@@ -129,6 +130,9 @@ class Transactions:
             transaction, Decimal(meter_stop), at=at, now=self._services.clock()
         )
         await self._publish(transaction, "PATCH", patch)
+        # Built from the stored transaction only; a StopTransaction sent again finds no open
+        # transaction (above), and clearing takes a CDR id once.
+        await cdrs.issue_cdr(self._services, self._deliver, transaction, end=at)
 
     async def _publish(self, transaction: Transaction, method: str, document: dict[str, Any]) -> None:
         body = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
