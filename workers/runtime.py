@@ -19,6 +19,7 @@ from aiohttp import ClientSession, ClientTimeout, TCPConnector
 from celery import Celery
 
 from hub.bootstrap import build_services
+from hub.loops import new_event_loop
 from hub.observability import configure_logging
 from hub.queue import CeleryJobs
 from hub.services import Services
@@ -34,7 +35,7 @@ class Runtime:
         self.pid = os.getpid()
         self._settings = settings
         self._app = app
-        self._loop = _new_loop(settings)
+        self._loop = new_event_loop(settings)
         self._thread = threading.Thread(target=self._loop.run_forever, name="hub-event-loop", daemon=True)
         self._thread.start()
         self._services: Services | None = None
@@ -79,17 +80,6 @@ class Runtime:
             await self._http.close()
         if self._services is not None:
             await self._services.close()
-
-
-def _new_loop(settings: Settings) -> asyncio.AbstractEventLoop:
-    if settings.event_loop == "uvloop":
-        try:
-            import uvloop
-        except ImportError:
-            pass
-        else:
-            return uvloop.new_event_loop()
-    return asyncio.new_event_loop()
 
 
 _current: Runtime | None = None

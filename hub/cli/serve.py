@@ -11,22 +11,10 @@ from aiohttp import web
 
 from hub.app import create_app
 from hub.cli.common import settings as load
+from hub.loops import new_event_loop
 from hub.observability import configure_logging
-from settings import Settings
 
 log = structlog.get_logger(__name__)
-
-
-def event_loop(settings: Settings) -> asyncio.AbstractEventLoop:
-    """A new event loop of the kind the settings ask for."""
-    if settings.event_loop == "uvloop":
-        try:
-            import uvloop
-        except ImportError:  # a platform without it: the standard loop does the same, slower
-            log.warning("uvloop_unavailable")
-        else:
-            return uvloop.new_event_loop()
-    return asyncio.new_event_loop()
 
 
 def serve(
@@ -49,4 +37,4 @@ def serve(
         )
 
     application.on_startup.append(announce)
-    web.run_app(application, host=host, port=port, access_log=None, print=None, loop=event_loop(settings))
+    web.run_app(application, host=host, port=port, access_log=None, print=None, loop=new_event_loop(settings))
