@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,24 +50,15 @@ async def hub_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     return process.returncode or 0, stdout.decode(), stderr.decode()
 
 
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[tuple[dict[str, str], str, Path]]:
-    port = free_port()
-    env = environment(tmp_path / "var", port)
-    log_path = tmp_path / "serve.log"
+@asynccontextmanager
+async def serving(env: dict[str, str], port: int, log_path: Path) -> AsyncIterator[str]:
+    """``python -m hub serve`` on ``port`` with ``env``, its output in ``log_path``; yields its base
+    URL once ``/healthz`` answers, and stops it afterwards."""
     log = await asyncio.to_thread(log_path.open, "wb")
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "hub",
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+        sys.executable, "-m", "hub", "serve", "--port", str(port),
+        env=env, cwd=ROOT, stdout=log, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         async with ClientSession() as http:
@@ -79,7 +71,7 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[dict[str, str], str, Pat
                     await asyncio.sleep(0.05)
             else:
                 raise AssertionError("hub did not start: " + await asyncio.to_thread(log_path.read_text))
-        yield env, base, log_path
+        yield base
     finally:
         process.terminate()
         try:
@@ -88,6 +80,15 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[dict[str, str], str, Pat
             process.kill()
             await process.wait()
         await asyncio.to_thread(log.close)
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[tuple[dict[str, str], str, Path]]:
+    port = free_port()
+    env = environment(tmp_path / "var", port)
+    log_path = tmp_path / "serve.log"
+    async with serving(env, port, log_path) as base:
+        yield env, base, log_path
 
 
 async def test_a_party_registers_using_only_the_invitation_output(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 from aiohttp import ClientSession
 
 from tests.conftest import free_port
-from tests.e2e.test_cli_and_serve import ROOT, environment, hub_cli
+from tests.e2e.test_cli_and_serve import environment, hub_cli, serving
 from tests.support.network import CPO_MODULES, EMSP_MODULES
 from tests.support.party import Party, PartyBehaviour, role
 
@@ -31,41 +30,8 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[dict[str, str], str]]:
     """``serve`` on a fresh data directory, sweeping the outbox often so the test need not wait."""
     port = free_port()
     env = environment(tmp_path / "var", port) | {"HUB_SWEEP_INTERVAL": "0.2"}
-    log_path = tmp_path / "serve.log"
-    log = await asyncio.to_thread(log_path.open, "wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "hub",
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with ClientSession() as http:
-            for _ in range(200):
-                try:
-                    async with http.get(f"{base}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("hub did not start: " + await asyncio.to_thread(log_path.read_text))
+    async with serving(env, port, tmp_path / "serve.log") as base:
         yield env, base
-    finally:
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), timeout=10)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-        await asyncio.to_thread(log.close)
 
 
 async def handshake_party(start_party: StartParty, token_a: str, role_name: str, party_id: str) -> Party:
