@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import sqlite3
 import statistics
 import sys
@@ -35,6 +34,7 @@ from hub.secrets import generate_key, token_digest
 from hub.services import Services
 from settings import Settings, load_settings
 from tests.support import objects
+from tests.support.processes import RedisServer, hub_environment
 
 DELIVERIES = 6_000
 RECEIVERS = 200
@@ -48,12 +48,9 @@ async def main() -> None:
     print("Workers: Celery on Redis, SQLite store, every process on 127.0.0.1")
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
-        redis_port, party_port, hub_port = free_port(), free_port(), free_port()
-        redis = await asyncio.create_subprocess_exec(
-            "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", directory,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
+        party_port, hub_port = free_port(), free_port()
+        redis = RedisServer(workdir / "redis")
+        await redis.start()
         party = await start(
             ["bench/party_server.py", str(party_port), TOKEN_B],
             ready_url=f"http://127.0.0.1:{party_port}/ocpi/versions",
@@ -62,7 +59,7 @@ async def main() -> None:
             public_url=f"http://127.0.0.1:{hub_port}",
             data_dir=workdir / "var",
             secret_key=generate_key(),
-            broker_url=f"redis://127.0.0.1:{redis_port}/0",
+            broker_url=redis.url,
             log_level="WARNING",
         )
         services = await build_services(settings)
@@ -73,22 +70,7 @@ async def main() -> None:
         finally:
             await services.close()
             await stop(party)
-            redis.kill()
-            await redis.wait()
-
-
-def environment(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env.update(
-        {
-            "HUB_PUBLIC_URL": settings.public_url,
-            "HUB_DATA_DIR": str(settings.data_dir),
-            "HUB_BROKER_URL": str(settings.broker_url),
-            "HUB_SECRET_KEY": settings.secret_key.get_secret_value() if settings.secret_key else "",
-            "HUB_LOG_LEVEL": "WARNING",
-        }
-    )
-    return env
+            await redis.stop()
 
 
 async def start_workers(
@@ -106,7 +88,7 @@ async def start_workers(
                 "--name",
                 f"bench-{processes}-{number}@%h",
                 cwd=ROOT,
-                env=environment(settings),
+                env=hub_environment(settings, HUB_LOG_LEVEL="WARNING"),
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
             )
