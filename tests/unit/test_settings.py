@@ -62,3 +62,16 @@ def test_a_bad_secret_key_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(SettingsError) as raised:
         load_settings()
     assert "my-very-secret-wrong-key" not in str(raised.value)
+
+
+def test_retries_must_stay_below_the_brokers_visibility_timeout() -> None:
+    """A retry is a due time in the store, not a broker countdown; still, no backoff may outlast the
+    time Redis keeps an unacknowledged job, or a lost job and a retry could meet."""
+    with pytest.raises(SettingsError) as raised:
+        load_settings(retry_max_interval=3_600, broker_visibility_timeout=3_600)
+    assert str(raised.value).startswith("invalid settings: HUB_RETRY_MAX_INTERVAL: must stay below")
+    with pytest.raises(SettingsError, match="HUB_RETRY_FIRST_DELAY: must not exceed HUB_RETRY_MAX_INTERVAL"):
+        load_settings(retry_first_delay=90, retry_max_interval=60)
+    assert (
+        load_settings(retry_max_interval=3_599, broker_visibility_timeout=3_600).retry_max_interval == 3_599
+    )
