@@ -8,7 +8,7 @@ to ``hub.ocpp.ingest`` and a CALLRESULT out. They take ``**kwargs`` so that opti
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from logging import Logger
 from typing import Any
@@ -50,6 +50,24 @@ SCHEMA_ACTIONS = {
 }
 
 
+@contextlib.contextmanager
+def known_station() -> Iterator[None]:
+    """A call from a station an operator removed meanwhile is answered with an OCPP GenericError."""
+    try:
+        yield
+    except StationGone as error:
+        raise GenericError(description=str(error)) from None
+
+
+async def booted(registering: Awaitable[object]) -> bool:
+    """Whether the boot was recorded: False when the station is gone (the boot is then rejected)."""
+    try:
+        await registering
+    except StationGone:
+        return False
+    return True
+
+
 class Station16(ChargePoint16):
     def __init__(
         self,
@@ -68,12 +86,8 @@ class Station16(ChargePoint16):
     @on(Action16.boot_notification)
     async def on_boot_notification(self, **payload: Any) -> result16.BootNotification:
         now = self._clock()
-        try:
-            await self._ingest.booted(self.id, mapping.boot_v16(payload, now=now))
-        except StationGone:
-            status = RegistrationStatus.rejected
-        else:
-            status = RegistrationStatus.accepted
+        recorded = await booted(self._ingest.booted(self.id, mapping.boot_v16(payload, now=now)))
+        status = RegistrationStatus.accepted if recorded else RegistrationStatus.rejected
         return result16.BootNotification(
             current_time=format_datetime(now), interval=HEARTBEAT_INTERVAL, status=status
         )
@@ -86,33 +100,27 @@ class Station16(ChargePoint16):
     async def on_status_notification(
         self, connector_id: int, error_code: str, status: str, **_: Any
     ) -> result16.StatusNotification:
-        try:
+        with known_station():
             await self._ingest.status(
                 self.id, OCPP16, evse=connector_id, connector=1, ocpp_status=status, error_code=error_code
             )
-        except StationGone as error:
-            raise GenericError(description=str(error)) from None
         return result16.StatusNotification()
 
     @on(Action16.authorize)
     async def on_authorize(self, id_tag: str, **_: Any) -> result16.Authorize:
         token_type = authorization.token_type(OCPP16)
-        try:
+        with known_station():
             decision = await self._ingest.authorize(self.id, id_tag, token_type)
-        except StationGone as error:
-            raise GenericError(description=str(error)) from None
         return result16.Authorize(id_tag_info=authorization.id_tag_info(decision))
 
     @on(Action16.start_transaction)
     async def on_start_transaction(
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
     ) -> result16.StartTransaction:
-        try:
+        with known_station():
             transaction_id, decision = await self._ingest.start_transaction(
                 self.id, connector=connector_id, id_tag=id_tag, meter_start=meter_start, timestamp=timestamp
             )
-        except StationGone as error:
-            raise GenericError(description=str(error)) from None
         return result16.StartTransaction(
             transaction_id=transaction_id, id_tag_info=authorization.id_tag_info(decision)
         )
@@ -160,12 +168,10 @@ class Station201(ChargePoint201):
         self, charging_station: dict[str, Any], reason: str, **_: Any
     ) -> result201.BootNotification:
         now = self._clock()
-        try:
-            await self._ingest.booted(self.id, mapping.boot_v201(charging_station, reason, now=now))
-        except StationGone:
-            status = RegistrationStatusEnumType.rejected
-        else:
-            status = RegistrationStatusEnumType.accepted
+        recorded = await booted(
+            self._ingest.booted(self.id, mapping.boot_v201(charging_station, reason, now=now))
+        )
+        status = RegistrationStatusEnumType.accepted if recorded else RegistrationStatusEnumType.rejected
         return result201.BootNotification(
             current_time=format_datetime(now), interval=HEARTBEAT_INTERVAL, status=status
         )
@@ -178,7 +184,7 @@ class Station201(ChargePoint201):
     async def on_status_notification(
         self, connector_status: str, evse_id: int, connector_id: int, **_: Any
     ) -> result201.StatusNotification:
-        try:
+        with known_station():
             await self._ingest.status(
                 self.id,
                 OCPP201,
@@ -187,18 +193,14 @@ class Station201(ChargePoint201):
                 ocpp_status=connector_status,
                 error_code=None,
             )
-        except StationGone as error:
-            raise GenericError(description=str(error)) from None
         return result201.StatusNotification()
 
     @on(Action201.authorize)
     async def on_authorize(self, id_token: dict[str, Any], **_: Any) -> result201.Authorize:
         ocpp_type = str(id_token.get("type", ""))
         token_type = authorization.token_type(OCPP201, ocpp_type)
-        try:
+        with known_station():
             decision = await self._ingest.authorize(self.id, str(id_token["id_token"]), token_type)
-        except StationGone as error:
-            raise GenericError(description=str(error)) from None
         return result201.Authorize(id_token_info=authorization.id_token_info(decision, ocpp_type))
 
 
