@@ -9,8 +9,6 @@ is told the ids (digest §5.3).
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +18,9 @@ from hub.mirror.service import Mirror
 from hub.ocpi.v2_2_1.versions import ModuleID
 from hub.ocpp import mapping
 from hub.ocpp.authorization import Decision, Outcome
+from hub.ocpp.publish import publish
 from hub.ocpp.records import BootInfo, Station
-from hub.outbox.fanout import broadcast_deliveries
 from hub.platforms import Platform
-from hub.routing.requests import ObjectUrl
-from hub.routing.table import PartyRef
 from hub.services import Services
 from hub.store import StaleWrite
 
@@ -58,8 +54,6 @@ class Ingest:
         self._deliver = deliver
         self._authorize = authorize
         self._transactions = transactions
-        settings = services.settings
-        self._hub = PartyRef(settings.country_code, settings.party_id)
 
     async def connected(self, station_id: str, protocol: str) -> Station:
         now = self._services.clock()
@@ -163,29 +157,10 @@ class Ingest:
         if platform is None:
             log.warning("station_cpo_missing", station=station.id, cpo=station.cpo_key)
             return
-        body = json.dumps(mapping.location(station), separators=(",", ":"), ensure_ascii=False)
-        owner = PartyRef(station.country_code, station.party_id)
-        url = ObjectUrl(owner, (station.location_id,))
-        prepared = self._mirror.prepare(ModuleID.LOCATIONS.value, "PUT", url, None, body.encode())
-        assert prepared is not None  # locations are mirrored
-        outcome = await self._mirror.apply(prepared, strict=True)
-        if outcome is None or not outcome.changed:
-            return
-        deliveries = broadcast_deliveries(
-            await self._services.store.platforms.all(),
-            ModuleID.LOCATIONS,
-            outcome,
-            sender_platform_id=platform.id,
-            hub=self._hub,
-            method="PUT",
-            tail=f"/{owner.country_code}/{owner.party_id}/{station.location_id}",
-            query_string="",
-            body=body,
-            correlation_id=str(uuid.uuid4()),
-            now=self._services.clock(),
+        _, deliveries = await publish(
+            self._services, self._mirror, ModuleID.LOCATIONS, mapping.location(station), cpo=platform
         )
         if deliveries:
-            await self._services.store.outbox.add(deliveries)
             await self._deliver([d.id for d in deliveries])
         log.info("station_location_published", station=station.id, receivers=len(deliveries))
 

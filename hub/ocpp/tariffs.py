@@ -7,8 +7,6 @@ CPO is what this slice is made for.
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,11 +20,9 @@ from hub.ocpi.types import format_datetime
 from hub.ocpi.v2_2_1.tariffs import Tariff
 from hub.ocpi.v2_2_1.versions import ModuleID
 from hub.ocpp.operators import find_cpo
+from hub.ocpp.publish import publish
 from hub.operators import OperatorError
-from hub.outbox.fanout import broadcast_deliveries
 from hub.outbox.records import Delivery
-from hub.routing.requests import ObjectUrl
-from hub.routing.table import PartyRef
 from hub.services import Services
 
 log = structlog.get_logger(__name__)
@@ -55,32 +51,11 @@ async def put_tariff(services: Services, *, cpo: str, document: Any) -> tuple[di
     except ValidationError as error:
         raise OperatorError(f"not a valid OCPI Tariff: {describe(error)}") from None
 
-    body = json.dumps(tariff, separators=(",", ":"), ensure_ascii=False)
-    ref = PartyRef(owner.country_code, owner.party_id)
-    mirror = Mirror(services.store.mirror)
-    prepared = mirror.prepare(
-        ModuleID.TARIFFS.value, "PUT", ObjectUrl(ref, (str(tariff["id"]),)), None, body.encode()
+    outcome, deliveries = await publish(
+        services, Mirror(services.store.mirror), ModuleID.TARIFFS, tariff, cpo=platform
     )
-    assert prepared is not None  # tariffs are mirrored
-    outcome = await mirror.apply(prepared, strict=True)
     if outcome is None:
         raise OperatorError(f"the tariff {tariff['id']} was not stored")
-    settings = services.settings
-    deliveries = broadcast_deliveries(
-        await services.store.platforms.all(),
-        ModuleID.TARIFFS,
-        outcome,
-        sender_platform_id=platform.id,
-        hub=PartyRef(settings.country_code, settings.party_id),
-        method="PUT",
-        tail=f"/{owner.country_code}/{owner.party_id}/{tariff['id']}",
-        query_string="",
-        body=body,
-        correlation_id=str(uuid.uuid4()),
-        now=services.clock(),
-    )
-    if deliveries:
-        await services.store.outbox.add(deliveries)
     log.info("hosted_tariff_put", cpo=owner.party_key, tariff=tariff["id"], receivers=len(deliveries))
     return tariff, deliveries
 
