@@ -26,7 +26,6 @@ import structlog
 from hub.clearing.checks import check_cdr
 from hub.clearing.records import ClearedCdr, ClearingState, Evidence, cdr_key, digest
 from hub.errors import InvalidParameters, UnknownReceiver
-from hub.ocpi.types import parse_datetime
 from hub.ocpi.v2_2_1.cdrs import CDR
 from hub.ocpi.v2_2_1.versions import InterfaceRole, ModuleID
 from hub.outbox.records import Delivery, DeliveryState, new_delivery_id
@@ -149,7 +148,7 @@ class CdrIntake:
             delivery_id=None if held else delivery_id,
             credit=bool(cdr.credit),
             credit_reference_id=cdr.credit_reference_id,
-            end_date_time=parse_datetime(str(json.loads(document)["end_date_time"])),
+            end_date_time=cdr.end_date_time,
         )
         deliveries = [] if held else [cdr_delivery(record, endpoint.url, delivery_id, correlation_id, now)]
         try:
