@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import rfc8785
+from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import SecretStr
 
@@ -23,6 +24,7 @@ from hub.signing.ledger import verify_chain
 from settings import Settings
 from tests.integration.conftest import Network, of, settle
 from tests.support import objects
+from tests.support.party import Received
 
 CDRS = "/ocpi/2.2.1/receiver/cdrs"
 OPERATOR_TOKEN = "operator-secret-for-tests"
@@ -299,3 +301,20 @@ async def test_a_cdr_for_an_offline_emsp_is_accepted_and_a_suspended_one_refused
     refused = await (await net.cpo.call("POST", CDRS, to=("DE", "MSP"), body=priced_cdr("CDR2"))).json()
     assert refused["status_code"] == 4003
     assert await store.clearing.get("NL*CPO*CDR2") is None
+
+
+async def test_a_cdr_the_emsp_refuses_is_entered_dead_in_the_record_and_the_ledger(net: Network) -> None:
+    async def refuse(_: web.Request, __: Received) -> web.StreamResponse:
+        return web.json_response(
+            {"status_code": 2001, "status_message": "no", "timestamp": "2025-01-01T00:00:00Z"}
+        )
+
+    net.msp.party.handler = refuse
+    await net.cpo.call("POST", CDRS, to=("DE", "MSP"), body=priced_cdr())
+    await settle(net.hub)
+    record = await net.hub.services.store.clearing.get("NL*CPO*CDR1")
+    assert record is not None and record.state is ClearingState.DEAD
+    entries = await net.hub.services.store.ledger.entries()
+    assert [e.kind for e in entries] == ["CDR_ACCEPTED", "CDR_DEAD"]
+    assert (entries[1].data["ocpi_status"], entries[1].data["delivery_id"]) == (2001, record.delivery_id)
+    assert verify_chain(entries).intact
