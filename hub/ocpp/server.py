@@ -23,6 +23,7 @@ from aiohttp import WSCloseCode, web
 from hub.keys import forwarder_key, jobs_key, services_key
 from hub.mirror.service import Mirror
 from hub.ocpp.authorize import Authorizer
+from hub.ocpp.calls import StationCalls
 from hub.ocpp.charge_points import CHARGE_POINTS, SCHEMA_ACTIONS
 from hub.ocpp.connection import AiohttpConnection
 from hub.ocpp.ingest import Ingest, StationGone
@@ -76,6 +77,7 @@ class Registry:
 
 stations_key = web.AppKey("ocpp_stations", Registry)
 ingest_key = web.AppKey("ocpp_ingest", Ingest)
+calls_key = web.AppKey("ocpp_calls", StationCalls)
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
@@ -189,7 +191,9 @@ async def lifetime(app: web.Application) -> AsyncIterator[None]:
         authorize=authorizer.authorize,
         transactions=transactions,
     )
-    app[stations_key] = Registry()
+    registry = Registry()
+    app[stations_key] = registry
+    app[calls_key] = StationCalls(registry)
     yield
 
 
