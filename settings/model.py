@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     store_url: str | None = None
     # Empty: background jobs run inside the hub process. ``redis://…`` sends them to Celery workers.
     broker_url: str | None = None
+    # Redis through which several hub processes reach each other's OCPP stations and share which
+    # process holds which station. Empty: the broker URL; neither: stations are this process's only.
+    relay_url: str | None = None
     # Fernet key (32 url-safe base64 bytes) that encrypts the tokens the hub uses to call parties.
     # Empty: one is generated once and kept in the data directory.
     secret_key: SecretStr | None = None
@@ -163,13 +166,13 @@ class Settings(BaseSettings):
             raise ValueError("an SQLite store is written sqlite:///relative/path or sqlite:////absolute/path")
         return value
 
-    @field_validator("broker_url")
+    @field_validator("broker_url", "relay_url")
     @classmethod
     def _broker(cls, value: str | None) -> str | None:
         if not value:
             return None
         if urlsplit(value).scheme not in ("redis", "rediss"):
-            raise ValueError("must be a redis:// URL (or be empty to run jobs inside the hub)")
+            raise ValueError("must be a redis:// URL (or be empty)")
         return value
 
     @field_validator("secret_key")
@@ -201,6 +204,10 @@ class Settings(BaseSettings):
     @property
     def embedded_jobs(self) -> bool:
         return self.broker_url is None
+
+    @property
+    def station_relay_url(self) -> str | None:
+        return self.relay_url or self.broker_url
 
 
 def check_fernet_key(text: str) -> None:

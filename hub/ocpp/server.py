@@ -30,6 +30,7 @@ from hub.ocpp.ingest import Ingest, StationGone
 from hub.ocpp.link import StationLink
 from hub.ocpp.passwords import check_password
 from hub.ocpp.records import OCPP16, OCPP201
+from hub.ocpp.relay import RedisRelay
 from hub.ocpp.transactions import Transactions
 
 log = structlog.get_logger(__name__)
@@ -62,6 +63,13 @@ class Registry:
         if older is not None:
             await older.close(WSCloseCode.POLICY_VIOLATION, "replaced by a newer connection of this station")
 
+    async def drop(self, station_id: str) -> None:
+        """Close the station's connection here because it connected to another hub process; that
+        is no disconnect (the station's EVSEs keep their statuses)."""
+        link = self._links.pop(station_id.upper(), None)
+        if link is not None:
+            await link.close(WSCloseCode.POLICY_VIOLATION, "replaced by a connection to another hub process")
+
     def detach(self, link: StationLink) -> bool:
         """Forget ``link``; whether it was still the station's current connection."""
         if self._links.get(link.key) is link:
@@ -78,6 +86,7 @@ class Registry:
 stations_key = web.AppKey("ocpp_stations", Registry)
 ingest_key = web.AppKey("ocpp_ingest", Ingest)
 calls_key = web.AppKey("ocpp_calls", StationCalls)
+relay_key = web.AppKey("ocpp_relay", RedisRelay)
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
@@ -136,6 +145,7 @@ async def station_socket(request: web.Request) -> web.StreamResponse:
         return ws
 
     ingest, registry = request.app[ingest_key], request.app[stations_key]
+    relay = request.app.get(relay_key)
     connection = AiohttpConnection(ws)
     charge_point = CHARGE_POINTS[protocol](
         station.id,
@@ -148,6 +158,8 @@ async def station_socket(request: web.Request) -> web.StreamResponse:
     link = StationLink(station.id, protocol, connection, charge_point)
     with structlog.contextvars.bound_contextvars(station=station.id):
         await registry.attach(link)
+        if relay is not None:
+            await relay.hold(station.id)
         try:
             await ingest.connected(station.id, protocol)
             log.info("station_connected", protocol=protocol)
@@ -157,6 +169,8 @@ async def station_socket(request: web.Request) -> web.StreamResponse:
         finally:
             current = registry.detach(link)
             log.info("station_disconnected", replaced=not current, shutting_down=registry.closing)
+            if current and relay is not None:
+                await relay.release(station.id)
             # A newer connection of the same station carries on; a hub going down says nothing.
             if current and not registry.closing:
                 with contextlib.suppress(StationGone):
@@ -193,8 +207,22 @@ async def lifetime(app: web.Application) -> AsyncIterator[None]:
     )
     registry = Registry()
     app[stations_key] = registry
-    app[calls_key] = StationCalls(registry)
-    yield
+    relay: RedisRelay | None = None
+    if services.settings.station_relay_url is not None:
+        relay = RedisRelay(
+            services.settings.station_relay_url,
+            registry,
+            drop=registry.drop,
+            answer_within=RESPONSE_TIMEOUT + 5,
+        )
+        await relay.start()
+        app[relay_key] = relay
+    app[calls_key] = StationCalls(registry, relay)
+    try:
+        yield
+    finally:
+        if relay is not None:
+            await relay.close()
 
 
 async def _close_stations(app: web.Application) -> None:

@@ -23,6 +23,7 @@ SHARED_SETTINGS = (
     "data_dir",
     "store_url",
     "broker_url",
+    "relay_url",
     "request_timeout",
     "connect_timeout",
     "sweep_interval",

@@ -1,0 +1,175 @@
+"""Two hub processes sharing one store and one Redis: a station connected to one of them is called
+from the other (``hub.ocpp.relay``). Real apps on loopback, a real ``redis-server``, real stations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
+from ocpp.exceptions import NotImplementedError as OcppNotImplemented
+from ocpp.v16 import call as call16
+from redis.asyncio import Redis
+
+from hub.app import create_app
+from hub.bootstrap import build_services
+from hub.ocpp import operators
+from hub.ocpp.calls import StationCalls
+from hub.ocpp.connection import StationDisconnected
+from hub.ocpp.relay import holder_key
+from hub.ocpp.server import calls_key, relay_key, stations_key
+from settings import Settings
+from tests.conftest import Hub, free_port
+from tests.integration.conftest import Network, settle
+from tests.support.processes import RedisServer
+from tests.support.stations import TEMPLATE, RunningStation, connect_station
+
+PASSWORD = "a-long-station-password-01"
+
+
+@pytest.fixture
+async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis")
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def settings(settings: Settings, redis_server: RedisServer) -> Settings:
+    return settings.model_copy(update={"relay_url": redis_server.url})
+
+
+@pytest.fixture
+async def hosted(net: Network) -> Network:
+    await operators.add_cpo(net.hub.services, country_code="NL", party_id="ABC", name="Hub Charging")
+    await operators.add_station(
+        net.hub.services, cpo="NL*ABC", station_id="CS001", template=TEMPLATE, password=PASSWORD
+    )
+    return net
+
+
+@pytest.fixture
+async def second(settings: Settings) -> AsyncIterator[Hub]:
+    """Another hub process: its own app, services and port, the same store file and Redis."""
+    port = free_port()
+    other = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    services = await build_services(other)
+    server = TestServer(create_app(other, services=services), host="127.0.0.1", port=port)
+    await server.start_server()
+    async with ClientSession() as http:
+        yield Hub(server, services, http)
+    await server.close()
+    await services.close()
+
+
+@pytest.fixture
+async def stations() -> AsyncIterator[list[RunningStation]]:
+    opened: list[RunningStation] = []
+    yield opened
+    for station in opened:
+        await station.close()
+
+
+def calls(hub: Hub) -> StationCalls:
+    return hub.server.app[calls_key]
+
+
+async def connect(hub: Hub, opened: list[RunningStation]) -> RunningStation:
+    station = await connect_station(hub.http, hub.base_url, "CS001", PASSWORD, "ocpp1.6")
+    opened.append(station)
+    await station.cp.call(call16.Heartbeat())  # the hub has registered the connection by now
+    return station
+
+
+async def until(condition: Callable[[], object], *, within: float = 5) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_station_held_by_one_process_is_called_from_the_other(
+    hosted: Network, second: Hub, stations: list[RunningStation]
+) -> None:
+    first = hosted.hub
+    station = await connect(first, stations)
+    assert await calls(second).connected("CS001")
+
+    answer = await calls(second).call("CS001", call16.TriggerMessage(requested_message="StatusNotification"))
+
+    assert answer.status == "Accepted"
+    assert station.cp.triggered == ["StatusNotification"]
+    client = Redis.from_url(str(first.services.settings.relay_url), driver_info=None)
+    holder = await client.get(holder_key("CS001"))
+    await client.aclose()
+    assert holder is not None and holder.decode() == first.server.app[relay_key].process_id
+
+
+async def test_a_call_error_of_the_station_reaches_the_other_process_as_the_same_error(
+    hosted: Network, second: Hub, stations: list[RunningStation]
+) -> None:
+    await connect(hosted.hub, stations)
+    # The test station has no handler for Reset: the library answers NotImplemented.
+    with pytest.raises(OcppNotImplemented):
+        await calls(second).call("CS001", call16.Reset(type="Soft"))
+
+
+async def test_a_station_that_left_cannot_be_called_from_any_process(
+    hosted: Network, second: Hub, stations: list[RunningStation]
+) -> None:
+    station = await connect(hosted.hub, stations)
+    await station.close()
+    await until(lambda: hosted.hub.server.app[stations_key].get("CS001") is None)
+    await settle(hosted.hub)
+
+    assert not await calls(second).connected("CS001")
+    with pytest.raises(StationDisconnected):
+        await calls(second).call("CS001", call16.TriggerMessage(requested_message="Heartbeat"))
+
+
+async def test_a_station_moving_to_the_other_process_is_dropped_by_the_first_without_reading_unknown(
+    hosted: Network, second: Hub, stations: list[RunningStation]
+) -> None:
+    first = hosted.hub
+    old = await connect(first, stations)
+    await old.cp.call(call16.StatusNotification(connector_id=1, error_code="NoError", status="Available"))
+    await settle(first)
+    hosted.msp.party.received.clear()
+
+    new = await connect(second, stations)
+
+    await until(lambda: old.ws.closed)
+    assert old.ws.close_code == 1008
+    answer = await calls(first).call("CS001", call16.TriggerMessage(requested_message="Heartbeat"))
+    assert answer.status == "Accepted"
+    assert new.cp.triggered == ["Heartbeat"]
+    await settle(first)
+    station = await first.services.store.stations.get("CS001")
+    assert station is not None and station.connected
+    # Nothing told the eMSPs that the station's EVSEs went UNKNOWN.
+    assert [r for r in hosted.msp.party.received if r.module == "locations"] == []
+
+
+async def test_a_restarted_redis_gets_the_holders_back_and_calls_work_again(
+    hosted: Network, second: Hub, stations: list[RunningStation], redis_server: RedisServer
+) -> None:
+    station = await connect(hosted.hub, stations)
+    await redis_server.stop()
+    await redis_server.start()  # same port, empty
+
+    async def reachable() -> bool:
+        try:
+            await calls(second).call("CS001", call16.TriggerMessage(requested_message="Heartbeat"))
+        except StationDisconnected:
+            return False
+        return True
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while not await reachable():
+        assert asyncio.get_running_loop().time() < deadline, "the station never became reachable again"
+        await asyncio.sleep(0.2)
+    assert "Heartbeat" in station.cp.triggered
