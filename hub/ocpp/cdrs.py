@@ -1,4 +1,4 @@
-"""The CDR of an OCPP 1.6 transaction of a hosted station (ingest guide §6), handed to clearing.
+"""The CDR of an OCPP transaction of a hosted station (ingest guide §6), handed to clearing.
 
 ``build_cdr`` is pure: the CDR is made from what the hub stored of the transaction (its start, final
 register reading and ``last_updated``), the mirrored Location and the hosted CPO's tariff, so building
@@ -6,7 +6,8 @@ it twice gives the same document, and clearing (idempotent by CDR id) takes it o
 Session id. One charging period (ENERGY kWh, TIME hours) priced with the CPO's tariff
 (``hub.ocpp.tariffs.pick_tariff``) by ``hub.clearing.pricing.recompute_cost``; the totals are rounded
 to the currency's minor unit. A CPO without a tariff gets a CDR with total_cost 0 (and a warning in
-the log). Signed meter values (guide §10) are not carried yet.
+the log). Signed meter values (guide §10) become ``signed_data``, each record as the station sent it
+(``hub.ocpp.signed``); the Session's ``auth_method`` and ``authorization_reference`` are copied.
 
 ``issue_cdr`` is the shell: it finds the Location, the tariff, the hosted CPO and the token's eMSP,
 and gives the CDR to ``CdrIntake.accept`` (checked, signed, stored, ledgered, queued with its
@@ -35,7 +36,7 @@ from hub.errors import HubError
 from hub.ocpi.types import format_datetime
 from hub.ocpi.v2_2_1.cdrs import CDR
 from hub.ocpi.v2_2_1.versions import InterfaceRole, ModuleID
-from hub.ocpp import sessions
+from hub.ocpp import sessions, signed
 from hub.ocpp.sessions import Transaction
 from hub.ocpp.tariffs import cpo_tariffs, pick_tariff
 from hub.ocpp.template import evse_uid
@@ -56,12 +57,14 @@ def _price(amount: Amount, currency: str) -> dict[str, int | float]:
     return {"excl_vat": json_number(rounded.excl_vat), "incl_vat": json_number(rounded.incl_vat)}
 
 
-def _cdr_location(location: Mapping[str, Any], uid: str) -> dict[str, Any]:
+def _cdr_location(location: Mapping[str, Any], uid: str, connector_id: str = "1") -> dict[str, Any]:
     evse = next((e for e in location.get("evses") or [] if e.get("uid") == uid), None)
     if evse is None:
         raise CdrError(f"the Location {location.get('id')} has no EVSE {uid}")
     connectors = evse.get("connectors") or []
-    connector = next((c for c in connectors if c.get("id") == "1"), connectors[0] if connectors else None)
+    connector = next(
+        (c for c in connectors if c.get("id") == connector_id), connectors[0] if connectors else None
+    )
     if connector is None:
         raise CdrError(f"the EVSE {uid} has no connector")
     found = {
@@ -97,7 +100,7 @@ def build_cdr(
     in local time)."""
     if transaction.token is None:
         raise CdrError(f"the id tag of session {transaction.session_id} belongs to no known eMSP")
-    energy = sessions.kwh(transaction, transaction.register_wh or transaction.meter_start_wh)
+    energy = sessions.kwh(transaction, transaction.register_wh)
     hours = (Decimal(max((end - transaction.started_at).total_seconds(), 0)) / 3600).quantize(_HOURS)
     period: dict[str, Any] = {
         "start_date_time": format_datetime(transaction.started_at),
@@ -119,7 +122,9 @@ def build_cdr(
         "session_id": transaction.session_id,
         "cdr_token": sessions.cdr_token(transaction.token, transaction.id_tag),
         "auth_method": transaction.auth_method,
-        "cdr_location": _cdr_location(location, evse_uid(transaction.location_id, transaction.connector)),
+        "cdr_location": _cdr_location(
+            location, evse_uid(transaction.location_id, transaction.evse), transaction.connector_id
+        ),
         "currency": currency,
         "charging_periods": [period],
         "total_cost": {"excl_vat": 0, "incl_vat": 0},
@@ -127,6 +132,11 @@ def build_cdr(
         "total_time": json_number(hours),
         "last_updated": format_datetime(stamp),
     }
+    if transaction.authorization_reference is not None:
+        document["authorization_reference"] = transaction.authorization_reference
+    evidence = signed.signed_data(transaction.signed)
+    if evidence is not None:
+        document["signed_data"] = evidence
     if tariff is None:
         return document
     document["tariffs"] = [dict(tariff)]

@@ -46,7 +46,14 @@ SCHEMA_ACTIONS = {
         "StopTransaction",
         "TriggerMessage",
     ),
-    "2.0.1": ("Authorize", "BootNotification", "Heartbeat", "StatusNotification", "TriggerMessage"),
+    "2.0.1": (
+        "Authorize",
+        "BootNotification",
+        "Heartbeat",
+        "StatusNotification",
+        "TransactionEvent",
+        "TriggerMessage",
+    ),
 }
 
 
@@ -138,12 +145,21 @@ class Station16(ChargePoint16):
 
     @on(Action16.stop_transaction)
     async def on_stop_transaction(
-        self, meter_stop: int, timestamp: str, transaction_id: int, **_: Any
+        self,
+        meter_stop: int,
+        timestamp: str,
+        transaction_id: int,
+        transaction_data: list[dict[str, Any]] | None = None,
+        **_: Any,
     ) -> result16.StopTransaction:
-        # A transaction the hub lost (a restart) is still acknowledged: the station must not resend it.
+        # A transaction the hub never gave out is still acknowledged: the station must not resend it.
         with contextlib.suppress(UnknownTransaction):
             await self._ingest.stop_transaction(
-                self.id, transaction_id, meter_stop=meter_stop, timestamp=timestamp
+                self.id,
+                transaction_id,
+                meter_stop=meter_stop,
+                timestamp=timestamp,
+                transaction_data=transaction_data or (),
             )
         return result16.StopTransaction()
 
@@ -202,6 +218,15 @@ class Station201(ChargePoint201):
         with known_station():
             decision = await self._ingest.authorize(self.id, str(id_token["id_token"]), token_type)
         return result201.Authorize(id_token_info=authorization.id_token_info(decision, ocpp_type))
+
+    @on(Action201.transaction_event)
+    async def on_transaction_event(self, **payload: Any) -> result201.TransactionEvent:
+        with known_station():
+            decision = await self._ingest.transaction_event(self.id, payload)
+        if decision is None:
+            return result201.TransactionEvent()
+        ocpp_type = str((payload.get("id_token") or {}).get("type", ""))
+        return result201.TransactionEvent(id_token_info=authorization.id_token_info(decision, ocpp_type))
 
 
 CHARGE_POINTS: dict[str, type[Station16] | type[Station201]] = {OCPP16: Station16, OCPP201: Station201}

@@ -16,10 +16,11 @@ import structlog
 
 from hub.mirror.service import Mirror
 from hub.ocpi.v2_2_1.versions import ModuleID
-from hub.ocpp import mapping
+from hub.ocpp import authorization, mapping, transaction_events
 from hub.ocpp.authorization import Decision, Outcome
 from hub.ocpp.publish import publish
-from hub.ocpp.records import BootInfo, Station
+from hub.ocpp.records import OCPP201, BootInfo, Station
+from hub.ocpp.transaction_events import Identified
 from hub.platforms import Platform
 from hub.services import Services
 from hub.store import StaleWrite
@@ -33,6 +34,8 @@ _TRIES = 5
 Change = Callable[[Station], Station]
 # ``hub.ocpp.authorize.Authorizer.authorize``: station id, token uid, OCPI token type → decision.
 Authorize = Callable[[str, str, str], Awaitable[Decision]]
+# ``hub.ocpp.authorize.Authorizer.token``: the mirrored OCPI Token of a uid and type.
+FindToken = Callable[[str, str], Awaitable[Mapping[str, Any] | None]]
 
 
 class StationGone(Exception):
@@ -48,12 +51,14 @@ class Ingest:
         *,
         authorize: Authorize | None = None,
         transactions: Transactions | None = None,
+        find_token: FindToken | None = None,
     ) -> None:
         self._services = services
         self._mirror = mirror
         self._deliver = deliver
         self._authorize = authorize
         self._transactions = transactions
+        self._find_token = find_token
 
     async def connected(self, station_id: str, protocol: str) -> Station:
         now = self._services.clock()
@@ -96,7 +101,12 @@ class Ingest:
         return await self._change(station_id, lambda s: mapping.disconnected(s, now=now), publish=True)
 
     async def authorize(self, station_id: str, uid: str, token_type: str) -> Decision:
-        """Whether a station may let this token charge (guide §7); no authorizer: nobody is asked."""
+        """Whether a station may let this token charge (guide §7): a token a remote start the hub asked
+        this station for in the last five minutes named is accepted without asking anyone; then the
+        authorizer decides (none: nobody is asked)."""
+        if self._transactions is not None and await self._transactions.remote_start_accepts(station_id, uid):
+            log.info("station_authorize", station=station_id, token_type=token_type, outcome="REMOTE_START")
+            return Decision(Outcome.ALLOWED)
         if self._authorize is None:
             return Decision(Outcome.UNREACHABLE)
         return await self._authorize(station_id, uid, token_type)
@@ -125,12 +135,47 @@ class Ingest:
             await self._transactions.metered(station_id, transaction_id, meter_value)
 
     async def stop_transaction(
-        self, station_id: str, transaction_id: int, *, meter_stop: int, timestamp: str
+        self,
+        station_id: str,
+        transaction_id: int,
+        *,
+        meter_stop: int,
+        timestamp: str,
+        transaction_data: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         if self._transactions is not None:
             await self._transactions.stopped(
-                station_id, transaction_id, meter_stop=meter_stop, timestamp=timestamp
+                station_id,
+                transaction_id,
+                meter_stop=meter_stop,
+                timestamp=timestamp,
+                transaction_data=transaction_data,
             )
+
+    async def transaction_event(self, station_id: str, payload: Mapping[str, Any]) -> Decision | None:
+        """2.0.1 TransactionEvent: its idToken decided as by Authorize (None without one), and the
+        Session it starts, changes or ends."""
+        event = transaction_events.read_event(payload)
+        decision: Decision | None = None
+        identified: Identified | None = None
+        if event.id_token is not None and event.id_token.get("id_token"):
+            uid = str(event.id_token["id_token"])
+            token_type = authorization.token_type(OCPP201, str(event.id_token.get("type", "")))
+            decision = await self.authorize(station_id, uid, token_type)
+            identified = await self._identified(uid, token_type, decision)
+        if self._transactions is not None:
+            await self._transactions.event(station_id, event, identified)
+        return decision
+
+    async def _identified(self, uid: str, token_type: str, decision: Decision) -> Identified:
+        token = await self._find_token(uid, token_type) if self._find_token is not None else None
+        whitelisted = token is not None and token.get("whitelist") in ("ALWAYS", "ALLOWED")
+        return Identified(
+            uid=uid,
+            accepted=decision.outcome is Outcome.ALLOWED,
+            token=token,
+            auth_method="WHITELIST" if whitelisted else "AUTH_REQUEST",
+        )
 
     # --- the shell ----------------------------------------------------------------------------------
 

@@ -85,6 +85,7 @@ class Registry:
 
 stations_key = web.AppKey("ocpp_stations", Registry)
 ingest_key = web.AppKey("ocpp_ingest", Ingest)
+transactions_key = web.AppKey("ocpp_transactions", Transactions)
 calls_key = web.AppKey("ocpp_calls", StationCalls)
 relay_key = web.AppKey("ocpp_relay", RedisRelay)
 
@@ -198,12 +199,14 @@ async def lifetime(app: web.Application) -> AsyncIterator[None]:
     mirror = Mirror(services.store.mirror)
     authorizer = Authorizer(services, mirror, app.get(forwarder_key))
     transactions = Transactions(services, mirror, app[jobs_key].deliver, authorizer.token)
+    app[transactions_key] = transactions
     app[ingest_key] = Ingest(
         services,
         mirror,
         app[jobs_key].deliver,
         authorize=authorizer.authorize,
         transactions=transactions,
+        find_token=authorizer.token,
     )
     registry = Registry()
     app[stations_key] = registry

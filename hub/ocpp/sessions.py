@@ -1,51 +1,65 @@
-"""OCPP 1.6 transactions as OCPI Sessions (ingest guide §5): pure, no store, no HTTP.
+"""OCPP transactions as OCPI Sessions (ingest guide §5): pure, no store, no HTTP.
 
-A ``Transaction`` is what the hub keeps of one running transaction; ``started`` makes the whole
-Session (PUT), ``metered`` and ``stopped`` the changes (PATCH). Energy is counted in ``Decimal``
+A ``Transaction`` is what the hub keeps of one transaction, for OCPP 1.6 and 2.0.1 alike (the 2.0.1
+events are read by ``hub.ocpp.transaction_events``); ``session`` makes the whole Session (PUT),
+``metered``, ``stopped`` and ``invalidated`` the changes (PATCH). Energy is counted in ``Decimal``
 from the whole-meter ``Energy.Active.Import.Register`` (1.6 values are strings, in Wh unless the
 ``unit`` says kWh); the Session carries kWh and hours (guide §5.4, §5.5). One charging period per
-session in this slice: status boundaries do not split it yet.
+session: status boundaries do not split it yet.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from hub.ocpi.types import format_datetime
+from hub.ocpp.records import OCPP16
+from hub.ocpp.signed import SignedRecord
 from hub.ocpp.template import evse_uid
 
 REGISTER = "Energy.Active.Import.Register"
 DEFAULT_CURRENCY = "EUR"
+PENDING, ACTIVE, COMPLETED, INVALID = "PENDING", "ACTIVE", "COMPLETED", "INVALID"
 _KWH = Decimal("0.001")
 _HOURS = Decimal("0.000001")
+_SESSION_ID_MAX = 36
 
 
-@dataclass(frozen=True)
-class Transaction:
+class Transaction(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     station_id: str
-    transaction_id: int
-    id_tag: str
+    protocol: str = OCPP16
+    transaction_id: str  # the station's: 1.6 integers as decimal text, 2.0.1 as sent
+    session_id: str
+    # The token uid (1.6 idTag, 2.0.1 idToken); None while a 2.0.1 transaction has no idToken yet.
+    id_tag: str | None
     # The CPO that owns the station, and its Location.
     country_code: str
     party_id: str
     location_id: str
-    connector: int  # 1.6 connectorId: the EVSE number
-    meter_start_wh: Decimal
+    evse: int  # 1.6 connectorId, 2.0.1 evse id: the EVSE number; 0 until a 2.0.1 event names it
+    connector_id: str = "1"  # the OCPI connector id within the EVSE
+    meter_start_wh: Decimal | None  # None until a register reading arrives (2.0.1)
     started_at: datetime
     # The mirrored OCPI Token of the id tag, when the hub knows it; its owner is the eMSP told.
-    token: Mapping[str, Any] | None
-    auth_method: str  # WHITELIST or AUTH_REQUEST
+    token: dict[str, Any] | None
+    auth_method: str  # COMMAND, WHITELIST or AUTH_REQUEST
+    authorization_reference: str | None = None
+    status: str = ACTIVE  # the OCPI SessionStatus
     currency: str = DEFAULT_CURRENCY
     register_wh: Decimal | None = None  # the last register reading
+    read_at: datetime | None = None  # when it was read: an older reading sent late changes nothing
+    ended_at: datetime | None = None
+    stopped_reason: str | None = None
+    signed: tuple[SignedRecord, ...] = ()
     last_updated: datetime | None = None
-
-    @property
-    def session_id(self) -> str:
-        return session_id(self.station_id, self.transaction_id)
 
     @property
     def emsp(self) -> tuple[str, str] | None:
@@ -54,13 +68,21 @@ class Transaction:
         return str(self.token["country_code"]), str(self.token["party_id"])
 
 
-def session_id(station_id: str, transaction_id: int) -> str:
-    """The hub-made Session id: ``CS001-1234`` (station ids are at most 20 characters in OCPP 1.6)."""
-    return f"{station_id}-{transaction_id}"[:36]
+def session_id(station_id: str, transaction_id: int | None = None) -> str:
+    """The hub-made Session id: ``CS001-1234`` for a 1.6 transaction (its integer id is unique in the
+    hub) when that fits in 36 characters; otherwise, and for 2.0.1 (whose ids are unique per station
+    only, and up to 36 characters themselves), a UUID."""
+    if transaction_id is not None:
+        readable = f"{station_id}-{transaction_id}"
+        if len(readable) <= _SESSION_ID_MAX:
+            return readable
+    return str(uuid.uuid4())
 
 
-def kwh(transaction: Transaction, register_wh: Decimal) -> Decimal:
+def kwh(transaction: Transaction, register_wh: Decimal | None) -> Decimal:
     """Energy since the start in kWh; a register below the start (meter swap) counts as nothing."""
+    if register_wh is None or transaction.meter_start_wh is None:
+        return Decimal(0).quantize(_KWH)
     delta = max(register_wh - transaction.meter_start_wh, Decimal(0))
     return (delta / 1000).quantize(_KWH)
 
@@ -116,8 +138,8 @@ def _periods(transaction: Transaction, energy: Decimal, until: datetime) -> list
     ]
 
 
-def cdr_token(token: Mapping[str, Any] | None, id_tag: str) -> dict[str, Any]:
-    """The Session's ``cdr_token``; a tag no eMSP pushed is named after the hub's CPO alone."""
+def cdr_token(token: Mapping[str, Any] | None, id_tag: str | None) -> dict[str, Any]:
+    """The Session's ``cdr_token`` from the token's eMSP; empty for a tag no eMSP pushed."""
     if token is None:
         return {}
     return {
@@ -129,38 +151,55 @@ def cdr_token(token: Mapping[str, Any] | None, id_tag: str) -> dict[str, Any]:
     }
 
 
-def started(transaction: Transaction, *, now: datetime) -> tuple[Transaction, dict[str, Any]]:
-    """The whole Session at StartTransaction: ACTIVE, nothing charged yet."""
-    stamp = _stamp(transaction, now)
-    token = cdr_token(transaction.token, transaction.id_tag) or {
+def _own_token(transaction: Transaction) -> dict[str, Any]:
+    """A tag no eMSP pushed (or none yet, 2.0.1 PENDING) is named after the hub's CPO alone."""
+    uid = transaction.id_tag or ""
+    return {
         "country_code": transaction.country_code,
         "party_id": transaction.party_id,
-        "uid": transaction.id_tag,
-        "type": "RFID",
-        "contract_id": transaction.id_tag,
+        "uid": uid,
+        "type": "RFID" if transaction.id_tag is not None else "OTHER",
+        "contract_id": uid,
     }
-    session = {
+
+
+def session(transaction: Transaction, *, now: datetime) -> tuple[Transaction, dict[str, Any]]:
+    """The whole Session as it stands: at the start (1.6 StartTransaction, 2.0.1 Started), and when a
+    2.0.1 PENDING transaction is decided (the eMSP hears of it only then)."""
+    stamp = _stamp(transaction, now)
+    energy = kwh(transaction, transaction.register_wh)
+    document: dict[str, Any] = {
         "country_code": transaction.country_code,
         "party_id": transaction.party_id,
         "id": transaction.session_id,
         "start_date_time": format_datetime(transaction.started_at),
-        "kwh": 0,
-        "cdr_token": token,
+        "kwh": _number(energy),
+        "cdr_token": cdr_token(transaction.token, transaction.id_tag) or _own_token(transaction),
         "auth_method": transaction.auth_method,
         "location_id": transaction.location_id,
-        "evse_uid": evse_uid(transaction.location_id, transaction.connector),
-        "connector_id": "1",
+        "evse_uid": evse_uid(transaction.location_id, transaction.evse),
+        "connector_id": transaction.connector_id,
         "currency": transaction.currency,
-        "status": "ACTIVE",
+        "status": transaction.status,
         "last_updated": format_datetime(stamp),
     }
-    return replace(transaction, register_wh=transaction.meter_start_wh, last_updated=stamp), session
+    if transaction.authorization_reference is not None:
+        document["authorization_reference"] = transaction.authorization_reference
+    if transaction.read_at is not None and energy:
+        document["charging_periods"] = _periods(transaction, energy, transaction.read_at)
+    register = transaction.register_wh if transaction.register_wh is not None else transaction.meter_start_wh
+    return transaction.model_copy(update={"register_wh": register, "last_updated": stamp}), document
+
+
+def started(transaction: Transaction, *, now: datetime) -> tuple[Transaction, dict[str, Any]]:
+    """The whole Session at a 1.6 StartTransaction: ACTIVE, nothing charged yet."""
+    return session(transaction, now=now)
 
 
 def metered(
     transaction: Transaction, register: Decimal, *, at: datetime, now: datetime
 ) -> tuple[Transaction, dict[str, Any]]:
-    """The change a MeterValues reading makes: ``kwh``, ``charging_periods``, ``last_updated``."""
+    """The change a meter reading makes: ``kwh``, ``charging_periods``, ``last_updated``."""
     stamp = _stamp(transaction, now)
     energy = kwh(transaction, register)
     patch = {
@@ -168,20 +207,42 @@ def metered(
         "charging_periods": _periods(transaction, energy, at),
         "last_updated": format_datetime(stamp),
     }
-    return replace(transaction, register_wh=register, last_updated=stamp), patch
+    changed = transaction.model_copy(update={"register_wh": register, "read_at": at, "last_updated": stamp})
+    return changed, patch
 
 
 def stopped(
-    transaction: Transaction, meter_stop_wh: Decimal, *, at: datetime, now: datetime
+    transaction: Transaction, meter_stop_wh: Decimal | None, *, at: datetime, now: datetime
 ) -> tuple[Transaction, dict[str, Any]]:
-    """The change StopTransaction makes: COMPLETED, ``end_date_time`` and the final energy."""
+    """The change the end makes (1.6 StopTransaction, 2.0.1 Ended): COMPLETED, ``end_date_time`` and
+    the final energy (the last reading when the end carries none)."""
     stamp = _stamp(transaction, now)
-    energy = kwh(transaction, meter_stop_wh)
+    register = meter_stop_wh if meter_stop_wh is not None else transaction.register_wh
+    energy = kwh(transaction, register)
     patch = {
-        "status": "COMPLETED",
+        "status": COMPLETED,
         "end_date_time": format_datetime(at),
         "kwh": _number(energy),
         "charging_periods": _periods(transaction, energy, at),
         "last_updated": format_datetime(stamp),
     }
-    return replace(transaction, register_wh=meter_stop_wh, last_updated=stamp), patch
+    changed = transaction.model_copy(
+        update={
+            "status": COMPLETED,
+            "register_wh": register,
+            "read_at": at,
+            "ended_at": at,
+            "last_updated": stamp,
+        }
+    )
+    return changed, patch
+
+
+def invalidated(
+    transaction: Transaction, *, at: datetime, now: datetime
+) -> tuple[Transaction, dict[str, Any]]:
+    """The change a refused token makes to a running Session: INVALID (no CDR follows)."""
+    stamp = _stamp(transaction, now)
+    patch = {"status": INVALID, "end_date_time": format_datetime(at), "last_updated": format_datetime(stamp)}
+    changed = transaction.model_copy(update={"status": INVALID, "ended_at": at, "last_updated": stamp})
+    return changed, patch

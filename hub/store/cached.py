@@ -92,6 +92,7 @@ class CachedStore:
         self.ledger = inner.ledger
         self.clearing = inner.clearing
         self.stations = inner.stations
+        self.transactions = inner.transactions
 
     async def close(self) -> None:
         await self._inner.close()

@@ -27,6 +27,7 @@ from hub.store.mongo_mirror import MongoMirrorStore
 from hub.store.mongo_outbox import MongoOutboxStore
 from hub.store.mongo_pulls import MongoPullStore
 from hub.store.mongo_stations import MongoStationStore
+from hub.store.mongo_transactions import MongoTransactionStore
 from hub.store.port import Conflict, StaleWrite
 
 Document = dict[str, Any]
@@ -146,6 +147,7 @@ class MongoStore:
         self.ledger = MongoLedgerStore(client[database])
         self.clearing = MongoClearingStore(client[database], self.outbox, self.ledger)
         self.stations = MongoStationStore(client[database])
+        self.transactions = MongoTransactionStore(client[database])
 
     @classmethod
     async def open(cls, url: str, *, database: str | None = None) -> MongoStore:
@@ -161,6 +163,7 @@ class MongoStore:
         await store.ledger.create_indexes()
         await store.clearing.create_indexes()
         await store.stations.create_indexes()
+        await store.transactions.create_indexes()
         return store
 
     async def close(self) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from hub.clearing.records import ClearedCdr, Evidence
 from hub.mirror.records import MirrorRecord
 from hub.ocpp.records import Station
+from hub.ocpp.transaction_records import RemoteStart, TransactionRecord
 from hub.outbox.records import Delivery, DeliveryState
 from hub.platforms import Platform
 from hub.pulls.records import PullCheckpoint
@@ -290,6 +291,37 @@ class StationStore(Protocol):
         """Every station, oldest first."""
 
 
+class TransactionStore(Protocol):
+    """OCPP transactions and the remote starts asked for (see ``hub.ocpp.transaction_records``);
+    station ids compared without regard to case."""
+
+    async def add(self, record: TransactionRecord) -> None:
+        """Store a new transaction; ``Conflict`` if the station's transaction id, the Session id or the
+        1.6 start key is taken."""
+
+    async def get(self, station_id: str, transaction_id: str) -> TransactionRecord | None: ...
+
+    async def by_start_key(self, start_key: str) -> TransactionRecord | None: ...
+
+    async def by_session(self, session_id: str) -> TransactionRecord | None:
+        """The transaction of this Session id, case-insensitively."""
+
+    async def update(self, record: TransactionRecord) -> TransactionRecord:
+        """Replace if it still has ``record.revision``; returns it with the revision bumped.
+        ``StaleWrite`` if someone else wrote first."""
+
+    async def next_id(self) -> int:
+        """A new 1.6 transaction id (positive, 32 bits), never handed out before by any process."""
+
+    async def add_remote_start(self, start: RemoteStart) -> None: ...
+
+    async def remote_starts(self, station_id: str, since: datetime) -> list[RemoteStart]:
+        """The station's remote starts asked for at or after ``since``, oldest first."""
+
+    async def update_remote_start(self, start: RemoteStart) -> RemoteStart:
+        """Replace if it still has ``start.revision``; ``StaleWrite`` otherwise."""
+
+
 class Store(Protocol):
     @property
     def platforms(self) -> PlatformStore: ...
@@ -317,5 +349,8 @@ class Store(Protocol):
 
     @property
     def stations(self) -> StationStore: ...
+
+    @property
+    def transactions(self) -> TransactionStore: ...
 
     async def close(self) -> None: ...

@@ -23,6 +23,7 @@ from hub.store import (
     sqlite_outbox,
     sqlite_pulls,
     sqlite_stations,
+    sqlite_transactions,
 )
 from hub.store.port import Conflict, StaleWrite
 from hub.store.sqlite_base import Transactions
@@ -184,6 +185,7 @@ class SqliteStore:
         self.ledger = sqlite_ledger.SqliteLedgerStore(db, transactions)
         self.clearing = sqlite_clearing.SqliteClearingStore(db, transactions)
         self.stations = sqlite_stations.SqliteStationStore(db, transactions)
+        self.transactions = sqlite_transactions.SqliteTransactionStore(db, transactions)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -203,6 +205,7 @@ class SqliteStore:
             sqlite_ledger.SCHEMA,
             sqlite_clearing.SCHEMA,
             sqlite_stations.SCHEMA,
+            sqlite_transactions.SCHEMA,
         ):
             await db.executescript(schema)
         await sqlite_outbox.migrate(db)

@@ -38,13 +38,24 @@ async def tariff_put(net: Network, document: dict[str, Any]) -> None:
     await settle(net.hub)
 
 
-async def charge(net: Network, running: RunningStation, *, stop_again: bool = False) -> int:
-    """A whole transaction: 12.345 kWh in one hour."""
-    started = await running.cp.call(
-        call16.StartTransaction(
-            connector_id=1, id_tag="UID1", meter_start=1000, timestamp="2026-01-01T10:00:00Z"
-        )
+async def charge(
+    net: Network,
+    running: RunningStation,
+    *,
+    stop_again: bool = False,
+    start_again: bool = False,
+    day: str = "2026-01-01",
+    transaction_data: list[dict[str, Any]] | None = None,
+) -> int:
+    """A whole transaction: 12.345 kWh in one hour (each message sent twice when ``start_again``, as a
+    station replaying its queue after a lost reply does)."""
+    start = call16.StartTransaction(
+        connector_id=1, id_tag="UID1", meter_start=1000, timestamp=f"{day}T10:00:00Z"
     )
+    started = await running.cp.call(start)
+    if start_again:
+        again = await running.cp.call(start)
+        assert again.transaction_id == started.transaction_id
     transaction_id = int(started.transaction_id)
     await running.cp.call(
         call16.MeterValues(
@@ -52,18 +63,21 @@ async def charge(net: Network, running: RunningStation, *, stop_again: bool = Fa
             transaction_id=transaction_id,
             meter_value=[
                 {
-                    "timestamp": "2026-01-01T10:30:00Z",
+                    "timestamp": f"{day}T10:30:00Z",
                     "sampledValue": [{"value": "7000", "measurand": "Energy.Active.Import.Register"}],
                 }
             ],
         )
     )
     stop = call16.StopTransaction(
-        meter_stop=13345, timestamp="2026-01-01T11:00:00Z", transaction_id=transaction_id
+        meter_stop=13345,
+        timestamp=f"{day}T11:00:00Z",
+        transaction_id=transaction_id,
+        transaction_data=transaction_data,
     )
     await running.cp.call(stop)
     await settle(net.hub)
-    if stop_again:
+    if stop_again or start_again:
         await running.cp.call(stop)
         await settle(net.hub)
     return transaction_id

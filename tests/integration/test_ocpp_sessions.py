@@ -42,8 +42,10 @@ async def station(hosted: Network) -> AsyncIterator[RunningStation]:
     await running.close()
 
 
-async def push_token(net: Network, uid: str, *, whitelist: str = "ALWAYS") -> dict[str, Any]:
-    token = objects.token(uid=uid) | {"whitelist": whitelist}
+async def push_token(
+    net: Network, uid: str, *, whitelist: str = "ALWAYS", valid: bool = True
+) -> dict[str, Any]:
+    token = objects.token(uid=uid, valid=valid) | {"whitelist": whitelist}
     response = await net.msp.call(
         "PUT", f"/ocpi/2.2.1/receiver/tokens/DE/MSP/{uid}", to=("NL", "HUB"), body=token
     )

@@ -26,12 +26,13 @@ TOKEN = {
 def transaction(**changes: Any) -> Transaction:
     fields: dict[str, Any] = {
         "station_id": "CS001",
-        "transaction_id": 7,
+        "transaction_id": "7",
+        "session_id": sessions.session_id("CS001", 7),
         "id_tag": "UID1",
         "country_code": "NL",
         "party_id": "ABC",
         "location_id": "CS001",
-        "connector": 2,
+        "evse": 2,
         "meter_start_wh": Decimal(1000),
         "started_at": START,
         "token": TOKEN,
