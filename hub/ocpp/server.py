@@ -20,7 +20,7 @@ import ocpp.messages
 import structlog
 from aiohttp import WSCloseCode, web
 
-from hub.keys import forwarder_key, jobs_key, services_key
+from hub.keys import background_key, forwarder_key, jobs_key, router_key, services_key
 from hub.mirror.service import Mirror
 from hub.ocpp.authorize import Authorizer
 from hub.ocpp.calls import StationCalls
@@ -30,6 +30,7 @@ from hub.ocpp.ingest import Ingest, StationGone
 from hub.ocpp.link import StationLink
 from hub.ocpp.passwords import check_password
 from hub.ocpp.records import OCPP16, OCPP201
+from hub.ocpp.remote_control import PendingTransactions, RemoteControl
 from hub.ocpp.transactions import Transactions
 
 log = structlog.get_logger(__name__)
@@ -193,7 +194,21 @@ async def lifetime(app: web.Application) -> AsyncIterator[None]:
     )
     registry = Registry()
     app[stations_key] = registry
-    app[calls_key] = StationCalls(registry)
+    calls = StationCalls(registry)
+    app[calls_key] = calls
+    # Commands and charging profiles for hosted CPOs are answered by the hub.
+    pending = PendingTransactions()  # wired to Transactions once it is durable
+    remote = RemoteControl(
+        services,
+        mirror,
+        calls,
+        app[jobs_key].deliver,
+        app[background_key],
+        starts=pending,
+        running=pending,
+        timeout=services.settings.station_command_timeout,
+    )
+    app[router_key].answer_hosted_with(remote)
     yield
 
 
