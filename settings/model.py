@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # When the eMSP does not answer an authorization in time: "mirror" answers from the token the
     # hub holds (if any), "none" answers the hub error.
     authorize_fallback: Literal["mirror", "none"] = "mirror"
+    # Seconds the hub waits for a hosted station to answer a command or charging profile call before
+    # it reports TIMEOUT (commands) or REJECTED (profiles) to the eMSP.
+    station_command_timeout: Annotated[float, Field(gt=0)] = 25.0
     # Seconds a hub URL that stands in for a party's URL (response_url, Location, Link) stays usable.
     link_ttl: Annotated[int, Field(gt=0)] = 86_400
     # Seconds a hub process reuses a token or receiver look-up. Changes made by another process

@@ -65,6 +65,12 @@ class Station(BaseModel):
     # statuses it showed (by EVSE number), so a message that changes nothing eMSPs see is not pushed.
     published_at: datetime | None = None
     published_statuses: dict[str, Status] = Field(default_factory=dict)
+    # OCPP ids the hub hands out for this station (``hub.ocpp.ocpp_ids``): the last one given, and
+    # which OCPI object holds which, so the same object always gets the same id. Reservations are
+    # keyed ``{eMSP party key}*{RESERVATION_ID}``, charging profiles by upper-cased session id.
+    last_ocpp_id: int = 0
+    reservation_ids: dict[str, int] = Field(default_factory=dict)
+    profile_ids: dict[str, int] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utc_now)
     revision: int = 0
 

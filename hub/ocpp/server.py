@@ -20,7 +20,7 @@ import ocpp.messages
 import structlog
 from aiohttp import WSCloseCode, web
 
-from hub.keys import forwarder_key, jobs_key, services_key
+from hub.keys import background_key, forwarder_key, jobs_key, router_key, services_key
 from hub.mirror.service import Mirror
 from hub.ocpp.authorize import Authorizer
 from hub.ocpp.calls import StationCalls
@@ -31,6 +31,7 @@ from hub.ocpp.link import StationLink
 from hub.ocpp.passwords import check_password
 from hub.ocpp.records import OCPP16, OCPP201
 from hub.ocpp.relay import RedisRelay
+from hub.ocpp.remote_control import RemoteControl
 from hub.ocpp.transactions import Transactions
 
 log = structlog.get_logger(__name__)
@@ -221,6 +222,18 @@ async def lifetime(app: web.Application) -> AsyncIterator[None]:
         await relay.start()
         app[relay_key] = relay
     app[calls_key] = StationCalls(registry, relay)
+    # Commands and charging profiles for hosted CPOs are answered by the hub.
+    remote = RemoteControl(
+        services,
+        mirror,
+        app[calls_key],
+        app[jobs_key].deliver,
+        app[background_key],
+        starts=transactions,
+        running=transactions,
+        timeout=services.settings.station_command_timeout,
+    )
+    app[router_key].answer_hosted_with(remote)
     try:
         yield
     finally:

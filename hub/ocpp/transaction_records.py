@@ -85,4 +85,4 @@ class RunningTransaction:
     transaction_id: str
     evse: int
     connector: int
-    status: str
+    status: str  # the OCPI SessionStatus of its Session

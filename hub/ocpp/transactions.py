@@ -331,7 +331,7 @@ class Transactions:
             transaction_id=record.transaction_id,
             evse=transaction.evse,
             connector=connector,
-            status=record.status.value,
+            status=transaction.status,
         )
 
     async def _remote_vouches(self, station_id: str, uid: str) -> bool:

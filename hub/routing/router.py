@@ -38,6 +38,7 @@ from hub.outbox.fanout import broadcast_deliveries
 from hub.outbox.records import Delivery
 from hub.platforms import Platform
 from hub.routing.forwarder import Forwarder, Relayed, join
+from hub.routing.hosted import HOSTED_MODULES, HostedParties, HostedRequest
 from hub.routing.links import LinkKind, ProxyLink, link_url
 from hub.routing.requests import (
     ObjectUrl,
@@ -115,8 +116,11 @@ class Router:
         mirror: Mirror,
         deliver: Callable[[Sequence[str]], Awaitable[None]],
         background: Background,
+        hosted: HostedParties | None = None,
     ) -> None:
         self._services = services
+        # Answers for hosted CPOs (``hub.routing.hosted``); set once the OCPP side is up.
+        self._hosted = hosted
         self._forwarder = forwarder
         self._mirror = mirror
         self._background = background
@@ -125,6 +129,9 @@ class Router:
         settings = services.settings
         self._hub = PartyRef(settings.country_code, settings.party_id)
         self._intake = CdrIntake(services, deliver)
+
+    def answer_hosted_with(self, hosted: HostedParties) -> None:
+        self._hosted = hosted
 
     # --- entry ----------------------------------------------------------------------------------
 
@@ -175,6 +182,8 @@ class Router:
         self, call: Call, url: ObjectUrl | None, origin: PartyRef, to: PartyRef, parsed: OcpiModel | None
     ) -> Relayed:
         platform = await self._target(to, call.module, call.interface)
+        if platform.hosted:
+            return await self._hosted_answer(call, origin, to, parsed)
         endpoint = platform.endpoint(call.module.value, call.interface.value)
         if endpoint is None:
             raise RoutingError(f"{to.key} publishes no {call.module.value} {call.interface.value} endpoint")
@@ -215,6 +224,47 @@ class Router:
             raise
         await self._rewrite_answer(relayed, call, origin, to, platform, endpoint.url)
         return relayed
+
+    async def _hosted_answer(
+        self, call: Call, origin: PartyRef, to: PartyRef, parsed: OcpiModel | None
+    ) -> Relayed:
+        """A direct request to a hosted CPO, which the hub answers in the CPO's name: commands and
+        charging profiles through the port; a Sender GET of one of its Locations or Tariffs from the
+        mirror (where the hub publishes them); anything else as for a CPO without that endpoint."""
+        headers = {
+            TO_COUNTRY: origin.country_code,
+            TO_PARTY: origin.party_id,
+            FROM_COUNTRY: to.country_code,
+            FROM_PARTY: to.party_id,
+        }
+        receiver = call.interface is InterfaceRole.RECEIVER
+        if receiver and call.module in HOSTED_MODULES and self._hosted is not None:
+            request = HostedRequest(
+                method=call.method,
+                module=call.module,
+                tail=call.tail,
+                query=call.query,
+                parsed=parsed,
+                origin=origin,
+                origin_platform=call.platform,
+                cpo=to,
+                correlation_id=call.correlation_id,
+            )
+            answer = await self._hosted.answer(request)
+            return own_answer(
+                answer.data, status_code=answer.status_code, message=answer.message, headers=headers
+            )
+        mirrored = (ModuleID.LOCATIONS, ModuleID.TARIFFS)
+        if not receiver and call.method == "GET" and call.module in mirrored and call.tail:
+            document = await self._mirror.object(call.module.value, ObjectUrl(to, call.tail), None)
+            if document is None:
+                raise NotFound(f"{to.key} has no such {call.module.value[:-1]}: /{'/'.join(call.tail)}")
+            return own_answer(document, headers=headers)
+        raise RoutingError(
+            f"{to.key} is operated by this hub, which answers its commands and chargingprofiles "
+            f"(RECEIVER) and single Locations and Tariffs (SENDER GET); not "
+            f"{call.method} {call.module.value} {call.interface.value}"
+        )
 
     async def _target(
         self, to: PartyRef, module: ModuleID, interface: InterfaceRole, *, offline: bool = False

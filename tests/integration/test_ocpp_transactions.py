@@ -221,7 +221,7 @@ async def test_a_2_0_1_transaction_is_a_session_and_one_signed_priced_cdr(
         "CS001",
         "ocpp2.0.1",
         "TX-201-A",
-        "stopped",
+        "COMPLETED",
     )
 
 
@@ -413,7 +413,7 @@ async def test_a_remote_start_takes_the_transaction_and_vouches_for_its_token(
     cdr = json.loads(delivered.body)
     assert (cdr["auth_method"], cdr["authorization_reference"]) == ("COMMAND", "REF-42")
     running = await transactions.by_session(session["id"])
-    assert running is not None and (running.evse, running.connector, running.status) == (1, 1, "stopped")
+    assert running is not None and (running.evse, running.connector, running.status) == (1, 1, "COMPLETED")
 
 
 async def test_a_2_0_1_transaction_with_the_remote_start_id_is_the_commanded_session(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType, encode_basic_auth
@@ -14,6 +14,8 @@ from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call_result as result16
 from ocpp.v16.enums import Action as Action16
 from ocpp.v201 import ChargePoint as ChargePoint201
+from ocpp.v201 import call_result as result201
+from ocpp.v201.enums import Action as Action201
 
 TEMPLATE: dict[str, Any] = {
     "name": "Depot Noord",
@@ -55,11 +57,57 @@ class ClientConnection:
         await self.ws.send_str(text)
 
 
+@dataclass
+class Answers:
+    """What a test station answers to the hub's commands: a status word per action (the default
+    when absent), never an answer for actions in ``silent``; every call it got, in ``calls``."""
+
+    status: dict[str, str] = field(default_factory=dict)
+    silent: set[str] = field(default_factory=set)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    async def __call__(self, action: str, payload: dict[str, Any], default: str = "Accepted") -> str:
+        self.calls.append((action, payload))
+        if action in self.silent:
+            await asyncio.sleep(3600)
+        return self.status.get(action, default)
+
+
 class Station16(ChargePoint16):
-    """A 1.6 station that accepts TriggerMessage, unless told to stay silent."""
+    """A 1.6 station that accepts TriggerMessage, unless told to stay silent, and answers commands
+    and charging profile calls as ``answers`` says."""
 
     silent = False
     triggered: list[str]
+    answers: Answers
+
+    @on(Action16.remote_start_transaction)
+    async def on_remote_start(self, **payload: Any) -> result16.RemoteStartTransaction:
+        return result16.RemoteStartTransaction(status=await self.answers("RemoteStartTransaction", payload))
+
+    @on(Action16.remote_stop_transaction)
+    async def on_remote_stop(self, **payload: Any) -> result16.RemoteStopTransaction:
+        return result16.RemoteStopTransaction(status=await self.answers("RemoteStopTransaction", payload))
+
+    @on(Action16.unlock_connector)
+    async def on_unlock(self, **payload: Any) -> result16.UnlockConnector:
+        return result16.UnlockConnector(status=await self.answers("UnlockConnector", payload, "Unlocked"))
+
+    @on(Action16.reserve_now)
+    async def on_reserve(self, **payload: Any) -> result16.ReserveNow:
+        return result16.ReserveNow(status=await self.answers("ReserveNow", payload))
+
+    @on(Action16.cancel_reservation)
+    async def on_cancel(self, **payload: Any) -> result16.CancelReservation:
+        return result16.CancelReservation(status=await self.answers("CancelReservation", payload))
+
+    @on(Action16.set_charging_profile)
+    async def on_set_profile(self, **payload: Any) -> result16.SetChargingProfile:
+        return result16.SetChargingProfile(status=await self.answers("SetChargingProfile", payload))
+
+    @on(Action16.clear_charging_profile)
+    async def on_clear_profile(self, **payload: Any) -> result16.ClearChargingProfile:
+        return result16.ClearChargingProfile(status=await self.answers("ClearChargingProfile", payload))
 
     @on(Action16.trigger_message)
     async def on_trigger_message(self, requested_message: str, **_: Any) -> result16.TriggerMessage:
@@ -67,6 +115,42 @@ class Station16(ChargePoint16):
         if self.silent:
             await asyncio.sleep(3600)
         return result16.TriggerMessage(status="Accepted")
+
+
+class Station201(ChargePoint201):
+    """A 2.0.1 station that answers commands and charging profile calls as ``answers`` says."""
+
+    answers: Answers
+
+    @on(Action201.request_start_transaction)
+    async def on_request_start(self, **payload: Any) -> result201.RequestStartTransaction:
+        return result201.RequestStartTransaction(
+            status=await self.answers("RequestStartTransaction", payload)
+        )
+
+    @on(Action201.request_stop_transaction)
+    async def on_request_stop(self, **payload: Any) -> result201.RequestStopTransaction:
+        return result201.RequestStopTransaction(status=await self.answers("RequestStopTransaction", payload))
+
+    @on(Action201.unlock_connector)
+    async def on_unlock(self, **payload: Any) -> result201.UnlockConnector:
+        return result201.UnlockConnector(status=await self.answers("UnlockConnector", payload, "Unlocked"))
+
+    @on(Action201.reserve_now)
+    async def on_reserve(self, **payload: Any) -> result201.ReserveNow:
+        return result201.ReserveNow(status=await self.answers("ReserveNow", payload))
+
+    @on(Action201.cancel_reservation)
+    async def on_cancel(self, **payload: Any) -> result201.CancelReservation:
+        return result201.CancelReservation(status=await self.answers("CancelReservation", payload))
+
+    @on(Action201.set_charging_profile)
+    async def on_set_profile(self, **payload: Any) -> result201.SetChargingProfile:
+        return result201.SetChargingProfile(status=await self.answers("SetChargingProfile", payload))
+
+    @on(Action201.clear_charging_profile)
+    async def on_clear_profile(self, **payload: Any) -> result201.ClearChargingProfile:
+        return result201.ClearChargingProfile(status=await self.answers("ClearChargingProfile", payload))
 
 
 @dataclass
@@ -94,6 +178,7 @@ async def connect_station(
         cp = Station16(station_id, connection, response_timeout=5)
         cp.triggered = []
     else:
-        cp = ChargePoint201(station_id, connection, response_timeout=5)
+        cp = Station201(station_id, connection, response_timeout=5)
+    cp.answers = Answers()
     task = asyncio.create_task(cp.start())
     return RunningStation(ws, cp, task)
