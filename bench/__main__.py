@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import clearing_bench, hub_bench, models_bench, routing_bench, workers_bench
+from bench import clearing_bench, hub_bench, models_bench, routing_bench, stations_bench, workers_bench
 
 models_bench.main()
 print()
@@ -15,3 +15,5 @@ print()
 asyncio.run(workers_bench.main())
 print()
 asyncio.run(clearing_bench.main())
+print()
+asyncio.run(stations_bench.main())

@@ -114,21 +114,30 @@ def _unauthorized(reason: str) -> web.Response:
     )
 
 
-async def station_socket(request: web.Request) -> web.StreamResponse:
-    station_id = request.match_info["station_id"]
-    services = request.app[services_key]
-    credentials = basic_credentials(request.headers.get("Authorization"))
-    if credentials is None:
-        return _unauthorized("HTTP Basic authentication is required: the station id and its password")
-    user, password = credentials
-    station = await services.store.stations.get(station_id)
-    # The same answer for an unknown station and a wrong password: nothing tells which ids exist.
+async def _authenticated(request: web.Request, user: str, password: str) -> str | None:
+    """The id of the station the URL names, if ``user`` and ``password`` are its own; None otherwise.
+
+    Only the id is returned: the handler lives as long as the connection, and the whole station
+    record held in its frame would cost every open connection a few KB for nothing."""
+    station = await request.app[services_key].store.stations.get(request.match_info["station_id"])
     if (
         station is None
         or user.upper() != station.key
         or not await asyncio.to_thread(check_password, password, station.password_hash)
     ):
-        log.info("station_refused", station=station_id)
+        return None
+    return station.id
+
+
+async def station_socket(request: web.Request) -> web.StreamResponse:
+    services = request.app[services_key]
+    credentials = basic_credentials(request.headers.get("Authorization"))
+    if credentials is None:
+        return _unauthorized("HTTP Basic authentication is required: the station id and its password")
+    station_id = await _authenticated(request, *credentials)
+    # The same answer for an unknown station and a wrong password: nothing tells which ids exist.
+    if station_id is None:
+        log.info("station_refused", station=request.match_info["station_id"])
         return _unauthorized("unknown station or wrong password")
 
     ws = web.WebSocketResponse(protocols=PROTOCOLS, heartbeat=PING_INTERVAL)
@@ -137,7 +146,7 @@ async def station_socket(request: web.Request) -> web.StreamResponse:
     if protocol not in PROTOCOLS:
         log.info(
             "station_without_subprotocol",
-            station=station.id,
+            station=station_id,
             offered=request.headers.get("Sec-WebSocket-Protocol"),
         )
         await ws.close(
@@ -150,20 +159,20 @@ async def station_socket(request: web.Request) -> web.StreamResponse:
     relay = request.app.get(relay_key)
     connection = AiohttpConnection(ws)
     charge_point = CHARGE_POINTS[protocol](
-        station.id,
+        station_id,
         connection,
         ingest,
         clock=services.clock,
         response_timeout=RESPONSE_TIMEOUT,
         logger=_library_log,
     )
-    link = StationLink(station.id, protocol, connection, charge_point)
-    with structlog.contextvars.bound_contextvars(station=station.id):
+    link = StationLink(station_id, protocol, connection, charge_point)
+    with structlog.contextvars.bound_contextvars(station=station_id):
         await registry.attach(link)
         if relay is not None:
             await relay.hold(station.id)
         try:
-            await ingest.connected(station.id, protocol)
+            await ingest.connected(station_id, protocol)
             log.info("station_connected", protocol=protocol)
             await link.run()
         except StationGone:
@@ -176,7 +185,7 @@ async def station_socket(request: web.Request) -> web.StreamResponse:
             # A newer connection of the same station carries on; a hub going down says nothing.
             if current and not registry.closing:
                 with contextlib.suppress(StationGone):
-                    await ingest.disconnected(station.id)
+                    await ingest.disconnected(station_id)
     return ws
 
 
