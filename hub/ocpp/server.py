@@ -170,7 +170,7 @@ async def station_socket(request: web.Request) -> web.StreamResponse:
     with structlog.contextvars.bound_contextvars(station=station_id):
         await registry.attach(link)
         if relay is not None:
-            await relay.hold(station.id)
+            await relay.hold(station_id)
         try:
             await ingest.connected(station_id, protocol)
             log.info("station_connected", protocol=protocol)
@@ -181,7 +181,7 @@ async def station_socket(request: web.Request) -> web.StreamResponse:
             current = registry.detach(link)
             log.info("station_disconnected", replaced=not current, shutting_down=registry.closing)
             if current and relay is not None:
-                await relay.release(station.id)
+                await relay.release(station_id)
             # A newer connection of the same station carries on; a hub going down says nothing.
             if current and not registry.closing:
                 with contextlib.suppress(StationGone):
