@@ -4,6 +4,8 @@ from the other (``hub.ocpp.relay``). Real apps on loopback, a real ``redis-serve
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from hub.ocpp.server import calls_key, relay_key, stations_key
 from settings import Settings
 from tests.conftest import Hub, free_port
 from tests.integration.conftest import Network, settle
+from tests.support import objects
 from tests.support.processes import RedisServer
 from tests.support.stations import TEMPLATE, RunningStation, connect_station
 
@@ -173,3 +176,37 @@ async def test_a_restarted_redis_gets_the_holders_back_and_calls_work_again(
         assert asyncio.get_running_loop().time() < deadline, "the station never became reachable again"
         await asyncio.sleep(0.2)
     assert "Heartbeat" in station.cp.triggered
+
+
+async def test_an_ocpi_command_sent_to_the_other_process_reaches_the_station_and_its_result_the_emsp(
+    hosted: Network, second: Hub, stations: list[RunningStation]
+) -> None:
+    station = await connect(hosted.hub, stations)
+    await station.cp.call(call16.BootNotification(charge_point_model="M1", charge_point_vendor="V1"))
+    await station.cp.call(call16.StatusNotification(connector_id=1, error_code="NoError", status="Available"))
+    await settle(hosted.hub)
+    hosted.msp.party.received.clear()
+    # The eMSP's request lands on the process that does not hold the station.
+    msp = dataclasses.replace(hosted.msp, hub=second)
+    response_url = msp.party.endpoint_url("commands", "SENDER") + "/START_SESSION/7"
+    body = {
+        "response_url": response_url,
+        "token": objects.token("DE", "MSP", uid="TOKEN1", token_type="APP_USER"),
+        "location_id": "CS001",
+        "evse_uid": "CS001*1",
+        "authorization_reference": "AUTH-7",
+    }
+
+    answer = await msp.call(
+        "POST", "/ocpi/2.2.1/receiver/commands/START_SESSION", to=("NL", "ABC"), body=body
+    )
+
+    assert answer.status == 200
+    assert (await answer.json())["data"]["result"] == "ACCEPTED"
+    await until(lambda: any(r.module == "commands" for r in hosted.msp.party.received))
+    await settle(second)
+    [(action, payload)] = station.cp.answers.calls
+    assert (action, payload["id_tag"], payload["connector_id"]) == ("RemoteStartTransaction", "TOKEN1", 1)
+    [result] = [r for r in hosted.msp.party.received if r.module == "commands"]
+    assert result.path == "/START_SESSION/7"
+    assert json.loads(result.body)["result"] == "ACCEPTED"
