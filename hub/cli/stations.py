@@ -122,6 +122,26 @@ def stations_add(
         err.print("[yellow]OCPP 2.0.1 asks for station passwords of 16 to 40 characters.[/yellow]")
 
 
+@stations.command("password")
+def stations_password(
+    station_id: Annotated[str, typer.Argument(help="The station's OCPP identity.")],
+    password: Annotated[
+        str | None, typer.Option(help="The new password (default: a new random one, printed).")
+    ] = None,
+) -> None:
+    """Give a station a new password (e.g. after it leaked); the old one is refused from now on."""
+    secret = password if password is not None else new_password()
+
+    async def work(services: Services) -> None:
+        await operators.set_station_password(services, station_id, secret)
+
+    with_services(work)
+    out.print(f"Station [bold]{station_id}[/bold] has a new password.")
+    if password is None:
+        out.print(f"  password:    {secret}")
+        out.print("Configure it on the station over a secure channel; the hub keeps only a hash.")
+
+
 @stations.command("list")
 def stations_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Every station, oldest first, with what it last reported."""

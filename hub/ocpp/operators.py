@@ -16,7 +16,7 @@ from hub.operators import OperatorError
 from hub.outbox.clientinfo import push_client_info
 from hub.platforms import Platform, party_key
 from hub.services import Services
-from hub.store import Conflict
+from hub.store import Conflict, StaleWrite
 
 log = structlog.get_logger(__name__)
 
@@ -101,6 +101,27 @@ async def add_station(
         ) from None
     log.info("station_added", station=station.id, cpo=owner.party_key)
     return station
+
+
+async def set_station_password(services: Services, station_id: str, password: str) -> Station:
+    """Give a station a new password; the old one stops working for new connections at once (an open
+    connection stays up until the station reconnects)."""
+    if not password or len(password) > MAX_LENGTH:
+        raise OperatorError(f"the password must have 1 to {MAX_LENGTH} characters")
+    password_hash = await asyncio.to_thread(hash_password, password)
+    for _ in range(5):
+        station = await services.store.stations.get(station_id)
+        if station is None:
+            raise OperatorError(f"no station {station_id!r}; see 'stations list'")
+        try:
+            stored = await services.store.stations.update(
+                station.model_copy(update={"password_hash": password_hash})
+            )
+        except StaleWrite:
+            continue  # the station reported something meanwhile
+        log.info("station_password_changed", station=stored.id)
+        return stored
+    raise OperatorError(f"station {station_id} keeps changing; try again")
 
 
 def describe_cpo(platform: Platform) -> dict[str, Any]:

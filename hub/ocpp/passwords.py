@@ -59,3 +59,29 @@ def check_password(password: str, stored: str) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(found, expected)
+
+
+class VerifiedPasswords:
+    """Passwords this process has already checked, so a station that reconnects (after a network
+    blip, or all of them after a hub restart behind a load balancer) costs a keyed digest instead of
+    another scrypt run. Kept per stored hash: a new password (a new hash) is checked in full again.
+    Only a keyed digest of the password is held, under a key that lives and dies with the process;
+    a wrong password is never remembered, so guessing still pays scrypt every time."""
+
+    def __init__(self, *, size: int = 100_000) -> None:
+        self._key = secrets.token_bytes(32)
+        self._size = size
+        self._known: dict[str, bytes] = {}
+
+    def _digest(self, password: str) -> bytes:
+        return hmac.digest(self._key, password.encode("utf-8"), "sha256")
+
+    def known(self, password: str, stored: str) -> bool:
+        """Whether ``password`` was checked against ``stored`` before, with success."""
+        remembered = self._known.get(stored)
+        return remembered is not None and hmac.compare_digest(remembered, self._digest(password))
+
+    def remember(self, password: str, stored: str) -> None:
+        if len(self._known) >= self._size:
+            self._known.pop(next(iter(self._known)))  # the oldest entry
+        self._known[stored] = self._digest(password)

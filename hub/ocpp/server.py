@@ -28,7 +28,7 @@ from hub.ocpp.charge_points import CHARGE_POINTS, SCHEMA_ACTIONS
 from hub.ocpp.connection import AiohttpConnection
 from hub.ocpp.ingest import Ingest, StationGone
 from hub.ocpp.link import StationLink
-from hub.ocpp.passwords import check_password
+from hub.ocpp.passwords import VerifiedPasswords, check_password
 from hub.ocpp.records import OCPP16, OCPP201
 from hub.ocpp.relay import RedisRelay
 from hub.ocpp.remote_control import RemoteControl
@@ -89,6 +89,7 @@ ingest_key = web.AppKey("ocpp_ingest", Ingest)
 transactions_key = web.AppKey("ocpp_transactions", Transactions)
 calls_key = web.AppKey("ocpp_calls", StationCalls)
 relay_key = web.AppKey("ocpp_relay", RedisRelay)
+passwords_key = web.AppKey("ocpp_passwords", VerifiedPasswords)
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
@@ -120,12 +121,13 @@ async def _authenticated(request: web.Request, user: str, password: str) -> str 
     Only the id is returned: the handler lives as long as the connection, and the whole station
     record held in its frame would cost every open connection a few KB for nothing."""
     station = await request.app[services_key].store.stations.get(request.match_info["station_id"])
-    if (
-        station is None
-        or user.upper() != station.key
-        or not await asyncio.to_thread(check_password, password, station.password_hash)
-    ):
+    if station is None or user.upper() != station.key:
         return None
+    verified = request.app[passwords_key]
+    if not verified.known(password, station.password_hash):
+        if not await asyncio.to_thread(check_password, password, station.password_hash):
+            return None
+        verified.remember(password, station.password_hash)
     return station.id
 
 
@@ -220,6 +222,7 @@ async def lifetime(app: web.Application) -> AsyncIterator[None]:
     )
     registry = Registry()
     app[stations_key] = registry
+    app[passwords_key] = VerifiedPasswords()
     relay: RedisRelay | None = None
     if services.settings.station_relay_url is not None:
         relay = RedisRelay(

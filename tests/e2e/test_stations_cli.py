@@ -7,7 +7,8 @@ import asyncio
 import json
 from pathlib import Path
 
-from aiohttp import ClientSession
+import pytest
+from aiohttp import ClientSession, WSServerHandshakeError
 from ocpp.v16 import call as call16
 
 from tests.conftest import free_port
@@ -138,3 +139,12 @@ async def test_a_station_connects_to_the_served_hub_and_the_cli_sees_what_it_rep
             ]
         finally:
             await station.close()
+
+        code, stdout, stderr = await hub_cli(env, "stations", "password", "CS001")
+        assert code == 0, stderr
+        new_password = stdout.split("password:")[1].split()[0]
+        with pytest.raises(WSServerHandshakeError) as refused:
+            await connect_station(http, base, "CS001", PASSWORD, "ocpp1.6")
+        assert refused.value.status == 401
+        station = await connect_station(http, base, "CS001", new_password, "ocpp1.6")
+        await station.close()

@@ -88,6 +88,27 @@ async def test_a_station_that_fails_basic_auth_gets_401_and_no_websocket(
     assert record is not None and not record.connected
 
 
+async def test_after_a_good_connection_a_wrong_password_or_a_changed_one_is_still_refused(
+    hosted: Network, stations: list[RunningStation]
+) -> None:
+    first = await connect(hosted, stations, "ocpp1.6")
+    await first.close()
+    url = hosted.hub.base_url.replace("http://", "ws://") + "/ocpp/CS001"
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await hosted.hub.http.ws_connect(url, protocols=("ocpp1.6",), headers=basic("CS001", "guess"))
+    assert refused.value.status == 401
+
+    await operators.set_station_password(hosted.hub.services, "CS001", "a-new-station-password-02")
+
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await hosted.hub.http.ws_connect(url, protocols=("ocpp1.6",), headers=basic("CS001", PASSWORD))
+    assert refused.value.status == 401
+    again = await connect_station(
+        hosted.hub.http, hosted.hub.base_url, "CS001", "a-new-station-password-02", "ocpp1.6"
+    )
+    stations.append(again)
+
+
 async def test_a_station_without_credentials_gets_401(hosted: Network) -> None:
     url = hosted.hub.base_url.replace("http://", "ws://") + "/ocpp/CS001"
     with pytest.raises(WSServerHandshakeError) as refused:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hub.ocpp.link import message_type
-from hub.ocpp.passwords import check_password, hash_password, new_password
+from hub.ocpp.passwords import VerifiedPasswords, check_password, hash_password, new_password
 from hub.ocpp.server import basic_credentials
 from hub.ocpp.template import TemplateError, check_template
 from tests.support.stations import TEMPLATE
@@ -56,6 +56,21 @@ def test_a_password_checks_against_its_hash_only() -> None:
 
 def test_the_same_password_hashes_differently_each_time() -> None:
     assert hash_password("same") != hash_password("same")
+
+
+def test_a_verified_password_is_known_for_its_hash_only_and_a_wrong_one_never() -> None:
+    verified = VerifiedPasswords(size=2)
+    first, second = hash_password("station-password-1"), hash_password("station-password-1")
+    assert not verified.known("station-password-1", first)
+
+    verified.remember("station-password-1", first)
+
+    assert verified.known("station-password-1", first)
+    assert not verified.known("station-password-2", first)
+    assert not verified.known("station-password-1", second)  # a new hash is checked in full
+    verified.remember("b", second)
+    verified.remember("c", hash_password("c"))
+    assert not verified.known("station-password-1", first)  # the oldest made room
 
 
 def test_made_up_passwords_fit_ocpp_201() -> None:
