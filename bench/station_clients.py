@@ -180,6 +180,10 @@ class Stations:
         async def loop(station: Station) -> None:
             base = datetime(2026, 1, 1, tzinfo=UTC)
             meter = 0
+            # The EVSE the CDRs name: the hub publishes the Location once a connector reported.
+            await station.call(
+                "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+            )
             for number in itertools.count():
                 if time.monotonic() >= closes:
                     return

@@ -24,6 +24,7 @@ import json
 import os
 import resource
 import secrets
+import sqlite3
 import sys
 import tempfile
 import time
@@ -41,8 +42,9 @@ from hub.ocpi.v2_2_1.hubclientinfo import ConnectionStatus
 from hub.ocpp import operators
 from hub.ocpp.passwords import check_password, hash_password
 from hub.ocpp.records import Station
+from hub.ocpp.tariffs import put_tariff
 from hub.ocpp.template import check_template
-from hub.platforms import IssuedToken, PartyRole, Platform, TokenKind
+from hub.platforms import IssuedToken, PartyRole, Platform, PlatformEndpoint, TokenKind
 from hub.secrets import generate_key, token_digest
 from hub.services import Services
 from settings import load_settings
@@ -58,6 +60,7 @@ TRANSACTION_STATIONS = 50
 TRANSACTION_WARMUP, TRANSACTION_WINDOW = 3.0, 15.0
 PASSWORD = "bench-station-password-0001"  # noqa: S105 - a benchmark's stations
 MSP_TOKEN = "bench-msp-token-c"  # noqa: S105
+PARTY_TOKEN = "bench-msp-token-b"  # noqa: S105 - what the hub presents to the eMSP's app
 ID_TAG = "BENCHTAG1"
 TEMPLATE: dict[str, Any] = {
     "name": "Bench Depot",
@@ -100,9 +103,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def prepare(services: Services, count: int) -> list[str]:
-    """A hosted CPO with ``count`` stations, and an eMSP whose token the stations' id tag is."""
+async def prepare(services: Services, count: int, party_port: int) -> list[str]:
+    """A hosted CPO with a tariff and ``count`` stations, and an eMSP (the party app on ``party_port``)
+    whose token the stations' id tag is, receiving the Sessions and CDRs."""
     await operators.add_cpo(services, country_code="NL", party_id="BEN", name="Bench Charging")
+    await put_tariff(services, cpo="NL*BEN", document=objects.tariff("NL", "BEN", "T1"))
+    base = f"http://127.0.0.1:{party_port}/ocpi/2.2.1/receiver"
     msp = Platform(
         name="bench msp",
         status=ConnectionStatus.CONNECTED,
@@ -110,6 +116,11 @@ async def prepare(services: Services, count: int) -> list[str]:
         roles=[PartyRole(role=Role.EMSP, country_code="DE", party_id="MSP")],
         version="2.2.1",
         tokens=[IssuedToken(digest=token_digest(MSP_TOKEN), kind=TokenKind.CREDENTIALS)],
+        endpoints=[
+            PlatformEndpoint(identifier=module, role="RECEIVER", url=f"{base}/{module}")
+            for module in ("sessions", "cdrs")
+        ],
+        outgoing_token=services.cipher.encrypt(PARTY_TOKEN),
     )
     await services.store.platforms.add(msp)
     now = services.clock()
@@ -310,12 +321,23 @@ async def transactions(clients: Clients, pid: int, held: int) -> None:
     trouble = [e for a in answers for e in a["errors"] + a["refused"]]
     print(
         f"  transactions: {count} stations loop StartTransaction, 3 MeterValues, StopTransaction "
-        f"(Sessions mirrored; {held - count:,} idle stations still connected)"
+        f"(Sessions to the eMSP, one priced, signed CDR each; {held - count:,} idle stations still connected)"
     )
     print(
         f"    {events / TRANSACTION_WINDOW:,.0f} events/s over {TRANSACTION_WINDOW:.0f} s, "
         f"hub CPU {cpu_per_event * 1e6:,.0f} µs per event" + (f"; trouble: {trouble[:3]}" if trouble else "")
     )
+
+
+def deliveries(database: Path, since: float) -> str:
+    """Sessions and CDRs the outbox delivered since ``since`` (epoch seconds), by module."""
+    query = (
+        "SELECT json_extract(document, '$.module') || ' ' || state, count(*) FROM outbox "
+        "WHERE created_at >= ? GROUP BY 1"
+    )
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(query, (int(since * 1e6),)).fetchall()
+    return ", ".join(f"{count:,} {module}" for module, count in sorted(rows)) or "nothing"
 
 
 def raise_open_files_limit(stations: int) -> None:
@@ -339,10 +361,15 @@ async def main(stations: int = STATIONS) -> None:
         settings = load_settings(
             public_url=base_url, data_dir=Path(directory), secret_key=generate_key(), log_level="WARNING"
         )
+        party_port = free_port()
+        party = await start(
+            ["bench/party_server.py", str(party_port), PARTY_TOKEN],
+            ready_url=f"http://127.0.0.1:{party_port}/ocpi/versions",
+        )
         services = await build_services(settings)
         began = time.perf_counter()
         try:
-            warm_up, *ids = await prepare(services, stations)
+            warm_up, *ids = await prepare(services, stations, party_port)
         finally:
             await services.close()
         print(f"  prepared a hosted CPO and {stations:,} stations in {time.perf_counter() - began:.1f} s")
@@ -358,9 +385,16 @@ async def main(stations: int = STATIONS) -> None:
                 await push_token(http, base_url)
             clients = await Clients.start(CLIENTS, base_url)
             held = await idle_stations(clients, hub.pid, ids, warm_up)
+            since = time.time()
             await transactions(clients, hub.pid, held)
+            database = settings.sqlite_path
+            assert database is not None
+            await asyncio.sleep(2)  # the last deliveries of the window
+            delivered = await asyncio.to_thread(deliveries, database, since)
+            print(f"    delivered to the eMSP meanwhile: {delivered}")
         finally:
             await stop(hub)  # the hub first: a hub going down records nothing per closed connection
+            await stop(party)
             if clients is not None:
                 await clients.close()
 
