@@ -3,7 +3,8 @@
 ``build_cdr`` is pure: the CDR is made from what the hub stored of the transaction (its start, final
 register reading and ``last_updated``), the mirrored Location and the hosted CPO's tariff, so building
 it twice gives the same document, and clearing (idempotent by CDR id) takes it once. Its id is the
-Session id. One charging period (ENERGY kWh, TIME hours) priced with the CPO's tariff
+Session id. The Session's charging periods (``hub.ocpp.sessions.charging_periods``: ENERGY and TIME
+while charging, PARKING_TIME otherwise) priced with the CPO's tariff
 (``hub.ocpp.tariffs.pick_tariff``) by ``hub.clearing.pricing.recompute_cost``; the totals are rounded
 to the currency's minor unit. A CPO without a tariff gets a CDR with total_cost 0 (and a warning in
 the log). Signed meter values (guide §10) become ``signed_data``, each record as the station sent it
@@ -102,16 +103,11 @@ def build_cdr(
         raise CdrError(f"the id tag of session {transaction.session_id} belongs to no known eMSP")
     energy = sessions.kwh(transaction, transaction.register_wh)
     hours = (Decimal(max((end - transaction.started_at).total_seconds(), 0)) / 3600).quantize(_HOURS)
-    period: dict[str, Any] = {
-        "start_date_time": format_datetime(transaction.started_at),
-        "dimensions": [
-            {"type": "ENERGY", "volume": json_number(energy)},
-            {"type": "TIME", "volume": json_number(hours)},
-        ],
-    }
+    periods = sessions.charging_periods(transaction, transaction.register_wh, end)
     currency = str(tariff["currency"]) if tariff is not None else transaction.currency
     if tariff is not None:
-        period["tariff_id"] = tariff["id"]
+        for period in periods:
+            period["tariff_id"] = tariff["id"]
     stamp = transaction.last_updated or end
     document: dict[str, Any] = {
         "country_code": transaction.country_code,
@@ -126,12 +122,15 @@ def build_cdr(
             location, evse_uid(transaction.location_id, transaction.evse), transaction.connector_id
         ),
         "currency": currency,
-        "charging_periods": [period],
+        "charging_periods": periods,
         "total_cost": {"excl_vat": 0, "incl_vat": 0},
         "total_energy": json_number(energy),
         "total_time": json_number(hours),
         "last_updated": format_datetime(stamp),
     }
+    parking = sessions.parking_hours(transaction, end)
+    if parking:
+        document["total_parking_time"] = json_number(parking)
     if transaction.authorization_reference is not None:
         document["authorization_reference"] = transaction.authorization_reference
     evidence = signed.signed_data(transaction.signed)
@@ -144,6 +143,8 @@ def build_cdr(
     document["total_cost"] = _price(cost.total, currency)
     document["total_energy_cost"] = _price(cost.energy, currency)
     document["total_time_cost"] = _price(cost.time, currency)
+    if cost.parking.excl_vat:
+        document["total_parking_cost"] = _price(cost.parking, currency)
     if cost.fixed.excl_vat:
         document["total_fixed_cost"] = _price(cost.fixed, currency)
     return document

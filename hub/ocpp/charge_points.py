@@ -24,7 +24,7 @@ from ocpp.v201 import call_result as result201
 from ocpp.v201.enums import Action as Action201
 from ocpp.v201.enums import RegistrationStatusEnumType
 
-from hub.ocpi.types import format_datetime
+from hub.ocpi.types import format_datetime, parse_datetime
 from hub.ocpp import authorization, mapping
 from hub.ocpp.ingest import Ingest, StationGone
 from hub.ocpp.records import OCPP16, OCPP201
@@ -82,6 +82,16 @@ def known_station() -> Iterator[None]:
         raise GenericError(description=str(error)) from None
 
 
+def _moment(timestamp: str | None) -> datetime | None:
+    """A station's timestamp, or None when it sent none or one that cannot be read."""
+    if not timestamp:
+        return None
+    try:
+        return parse_datetime(timestamp)
+    except ValueError:
+        return None
+
+
 async def booted(registering: Awaitable[object]) -> bool:
     """Whether the boot was recorded: False when the station is gone (the boot is then rejected)."""
     try:
@@ -121,11 +131,18 @@ class Station16(ChargePoint16):
 
     @on(Action16.status_notification)
     async def on_status_notification(
-        self, connector_id: int, error_code: str, status: str, **_: Any
+        self, connector_id: int, error_code: str, status: str, timestamp: str | None = None, **_: Any
     ) -> result16.StatusNotification:
+        at = _moment(timestamp)
         with known_station():
             await self._ingest.status(
-                self.id, OCPP16, evse=connector_id, connector=1, ocpp_status=status, error_code=error_code
+                self.id,
+                OCPP16,
+                evse=connector_id,
+                connector=1,
+                ocpp_status=status,
+                error_code=error_code,
+                at=at,
             )
         return result16.StatusNotification()
 

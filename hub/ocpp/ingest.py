@@ -10,6 +10,7 @@ is told the ids (digest §5.3).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -19,7 +20,7 @@ from hub.ocpi.v2_2_1.versions import ModuleID
 from hub.ocpp import authorization, mapping, transaction_events
 from hub.ocpp.authorization import Decision, Outcome
 from hub.ocpp.publish import publish
-from hub.ocpp.records import OCPP201, BootInfo, Station
+from hub.ocpp.records import OCPP16, OCPP201, BootInfo, Station
 from hub.ocpp.transaction_events import Identified
 from hub.platforms import Platform
 from hub.services import Services
@@ -79,8 +80,13 @@ class Ingest:
         connector: int,
         ocpp_status: str,
         error_code: str | None,
+        at: datetime | None = None,
     ) -> Station:
+        """A connector's status; for 1.6 also where a charging period of its transaction ends."""
         now = self._services.clock()
+        charging = mapping.CHARGING_16.get(ocpp_status) if protocol == OCPP16 else None
+        if charging is not None and self._transactions is not None:
+            await self._transactions.charging(station_id, evse, charging, at=at or now)
         return await self._change(
             station_id,
             lambda s: mapping.status_reported(

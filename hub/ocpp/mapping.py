@@ -44,6 +44,10 @@ _PRECEDENCE = (Status.CHARGING, Status.RESERVED, Status.AVAILABLE, Status.INOPER
 # 1.6 connectorId 0 speaks for the whole station; only these two statuses override the connectors.
 _STATION_WIDE = {"Unavailable": Status.INOPERATIVE, "Faulted": Status.OUTOFORDER}
 
+# 1.6 statuses that start (True) or end (False) a charging period of the connector's transaction
+# (guide §5.2); the others say nothing about it.
+CHARGING_16 = {"Charging": True, "SuspendedEV": False, "SuspendedEVSE": False, "Finishing": False}
+
 
 def ocpi_status(protocol: str, ocpp_status: str) -> Status:
     """The OCPI reading of one connector's OCPP status; UNKNOWN for a value the table lacks."""

@@ -4,8 +4,10 @@ A ``Transaction`` is what the hub keeps of one transaction, for OCPP 1.6 and 2.0
 events are read by ``hub.ocpp.transaction_events``); ``session`` makes the whole Session (PUT),
 ``metered``, ``stopped`` and ``invalidated`` the changes (PATCH). Energy is counted in ``Decimal``
 from the whole-meter ``Energy.Active.Import.Register`` (1.6 values are strings, in Wh unless the
-``unit`` says kWh); the Session carries kWh and hours (guide §5.4, §5.5). One charging period per
-session: status boundaries do not split it yet.
+``unit`` says kWh); the Session carries kWh and hours (guide §5.4, §5.5). A new charging period
+starts whenever the EV starts or stops drawing energy (1.6 StatusNotification Charging vs
+SuspendedEV/SuspendedEVSE/Finishing, 2.0.1 ``chargingState``): charging periods carry ENERGY and
+TIME, the others PARKING_TIME (and ENERGY when some still flowed).
 """
 
 from __future__ import annotations
@@ -29,6 +31,17 @@ PENDING, ACTIVE, COMPLETED, INVALID = "PENDING", "ACTIVE", "COMPLETED", "INVALID
 _KWH = Decimal("0.001")
 _HOURS = Decimal("0.000001")
 _SESSION_ID_MAX = 36
+
+
+class Period(BaseModel):
+    """Where a charging period begins: its start, whether the EV draws energy in it, and the register
+    reading then (None when the first reading came later)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: datetime
+    charging: bool
+    register_wh: Decimal | None = None
 
 
 class Transaction(BaseModel):
@@ -59,6 +72,9 @@ class Transaction(BaseModel):
     ended_at: datetime | None = None
     stopped_reason: str | None = None
     signed: tuple[SignedRecord, ...] = ()
+    # Period boundaries after the first (which starts at ``started_at``, charging, at the start
+    # reading); empty: one charging period.
+    boundaries: tuple[Period, ...] = ()
     last_updated: datetime | None = None
 
     @property
@@ -125,17 +141,85 @@ def _stamp(transaction: Transaction, now: datetime) -> datetime:
     return now if previous is None or now > previous else previous
 
 
-def _periods(transaction: Transaction, energy: Decimal, until: datetime) -> list[dict[str, Any]]:
-    hours = Decimal(max((until - transaction.started_at).total_seconds(), 0)) / 3600
-    return [
-        {
-            "start_date_time": format_datetime(transaction.started_at),
-            "dimensions": [
+def periods(transaction: Transaction) -> list[Period]:
+    """Every period of the transaction, the first included."""
+    first = Period(start=transaction.started_at, charging=True, register_wh=transaction.meter_start_wh)
+    return [first, *transaction.boundaries]
+
+
+def _hours(start: datetime, end: datetime) -> Decimal:
+    return (Decimal(max((end - start).total_seconds(), 0)) / 3600).quantize(_HOURS)
+
+
+def charging_periods(
+    transaction: Transaction, register: Decimal | None, until: datetime
+) -> list[dict[str, Any]]:
+    """OCPI ``charging_periods`` up to ``until``, ``register`` being the reading then. Each period's
+    energy is the register's rise in it; the last takes what rounding left, so the periods add up to
+    the Session's ``kwh`` exactly."""
+    bounds = periods(transaction)
+    total = kwh(transaction, register)
+    found: list[dict[str, Any]] = []
+    counted = Decimal(0)
+    for number, period in enumerate(bounds):
+        following = bounds[number + 1] if number + 1 < len(bounds) else None
+        end = following.start if following is not None else until
+        if following is None:
+            energy = max(total - counted, Decimal(0))
+        else:
+            energy = _rise(period.register_wh, following.register_wh)
+            counted += energy
+        hours = _hours(period.start, max(end, period.start))
+        if period.charging:
+            dimensions = [
                 {"type": "ENERGY", "volume": _number(energy)},
-                {"type": "TIME", "volume": _number(hours.quantize(_HOURS))},
-            ],
-        }
-    ]
+                {"type": "TIME", "volume": _number(hours)},
+            ]
+        else:
+            dimensions = [{"type": "PARKING_TIME", "volume": _number(hours)}]
+            if energy:
+                dimensions.insert(0, {"type": "ENERGY", "volume": _number(energy)})
+        found.append({"start_date_time": format_datetime(period.start), "dimensions": dimensions})
+    return found
+
+
+def _rise(start: Decimal | None, end: Decimal | None) -> Decimal:
+    """kWh between two register readings; nothing when one is missing or the meter went back."""
+    if start is None or end is None:
+        return Decimal(0).quantize(_KWH)
+    return (max(end - start, Decimal(0)) / 1000).quantize(_KWH)
+
+
+def parking_hours(transaction: Transaction, until: datetime) -> Decimal:
+    """Hours of the transaction in periods without charging, up to ``until``."""
+    bounds = periods(transaction)
+    total = Decimal(0)
+    for number, period in enumerate(bounds):
+        end = bounds[number + 1].start if number + 1 < len(bounds) else until
+        if not period.charging:
+            total += _hours(period.start, max(end, period.start))
+    return total
+
+
+def charging_changed(
+    transaction: Transaction, charging: bool, *, at: datetime, now: datetime
+) -> tuple[Transaction, dict[str, Any] | None]:
+    """The EV started or stopped drawing energy at ``at``: a new period, and the Session's change;
+    ``None`` when nothing changes (the same state, a state reported for before the current period
+    began, or an ended transaction)."""
+    current = periods(transaction)[-1]
+    if transaction.ended_at is not None or current.charging == charging or at <= current.start:
+        return transaction, None
+    stamp = _stamp(transaction, now)
+    boundary = Period(start=at, charging=charging, register_wh=transaction.register_wh)
+    changed = transaction.model_copy(
+        update={"boundaries": (*transaction.boundaries, boundary), "last_updated": stamp}
+    )
+    patch = {
+        "charging_periods": charging_periods(changed, transaction.register_wh, at),
+        "last_updated": format_datetime(stamp),
+    }
+    return changed, patch
 
 
 def cdr_token(token: Mapping[str, Any] | None, id_tag: str | None) -> dict[str, Any]:
@@ -186,7 +270,9 @@ def session(transaction: Transaction, *, now: datetime) -> tuple[Transaction, di
     if transaction.authorization_reference is not None:
         document["authorization_reference"] = transaction.authorization_reference
     if transaction.read_at is not None and energy:
-        document["charging_periods"] = _periods(transaction, energy, transaction.read_at)
+        document["charging_periods"] = charging_periods(
+            transaction, transaction.register_wh, transaction.read_at
+        )
     register = transaction.register_wh if transaction.register_wh is not None else transaction.meter_start_wh
     return transaction.model_copy(update={"register_wh": register, "last_updated": stamp}), document
 
@@ -204,7 +290,7 @@ def metered(
     energy = kwh(transaction, register)
     patch = {
         "kwh": _number(energy),
-        "charging_periods": _periods(transaction, energy, at),
+        "charging_periods": charging_periods(transaction, register, at),
         "last_updated": format_datetime(stamp),
     }
     changed = transaction.model_copy(update={"register_wh": register, "read_at": at, "last_updated": stamp})
@@ -223,7 +309,7 @@ def stopped(
         "status": COMPLETED,
         "end_date_time": format_datetime(at),
         "kwh": _number(energy),
-        "charging_periods": _periods(transaction, energy, at),
+        "charging_periods": charging_periods(transaction, register, at),
         "last_updated": format_datetime(stamp),
     }
     changed = transaction.model_copy(

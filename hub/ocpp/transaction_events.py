@@ -32,6 +32,17 @@ _UNITS = {"Wh": Decimal(1), "kWh": Decimal(1000)}
 Document = dict[str, Any]
 
 
+# 2.0.1 ChargingStateEnumType: Charging is a charging period, the others a period without charging
+# (guide §5.3); before the EV first charged they change nothing (the first period is a charging one).
+CHARGING_STATES = {
+    "Charging": True,
+    "SuspendedEV": False,
+    "SuspendedEVSE": False,
+    "EVConnected": False,
+    "Idle": False,
+}
+
+
 class TransactionEvent(BaseModel):
     """The parts of a 2.0.1 ``TransactionEventRequest`` the hub uses (snake_case, as received)."""
 
@@ -58,6 +69,11 @@ class TransactionEvent(BaseModel):
     def stopped_reason(self) -> str | None:
         found = self.transaction_info.get("stopped_reason")
         return str(found) if found else None
+
+    @property
+    def charging(self) -> bool | None:
+        """Whether the EV draws energy now (``chargingState``), None when the event does not say."""
+        return CHARGING_STATES.get(str(self.transaction_info.get("charging_state")))
 
     @property
     def evse_number(self) -> int | None:
@@ -181,6 +197,12 @@ def apply(
     if transaction.status == ACTIVE and reading is not None and fresh and event.event_type != ENDED:
         transaction, document = sessions.metered(transaction, reading[0], at=reading[1], now=now)
         changes.append(("PATCH", document))
+    if transaction.status == ACTIVE and event.charging is not None and event.event_type != ENDED:
+        transaction, patch = sessions.charging_changed(
+            transaction, event.charging, at=event.timestamp, now=now
+        )
+        if patch is not None:
+            changes.append(("PATCH", patch))
     if event.event_type == ENDED and transaction.ended_at is None:
         transaction = transaction.model_copy(update={"stopped_reason": event.stopped_reason})
         register = reading[0] if reading is not None and fresh else None

@@ -170,6 +170,24 @@ class Transactions:
 
         await self._change(station_id, str(transaction_id), change)
 
+    async def charging(self, station_id: str, evse: int, charging: bool, *, at: datetime) -> None:
+        """A 1.6 connector started or stopped charging: a new charging period for its transaction."""
+        now = self._services.clock()
+        for open_record in await self._store.open_of(station_id):
+            if open_record.transaction is None or open_record.transaction.evse != evse:
+                continue
+
+            def change(record: TransactionRecord) -> tuple[TransactionRecord, list[tuple[str, Any]]] | None:
+                transaction = record.transaction
+                if transaction is None or record.status is not TransactionStatus.OPEN:
+                    return None
+                transaction, patch = sessions.charging_changed(transaction, charging, at=at, now=now)
+                if patch is None:
+                    return None
+                return record.model_copy(update={"transaction": transaction}), [("PATCH", patch)]
+
+            await self._change(station_id, open_record.transaction_id, change)
+
     async def stopped(
         self,
         station_id: str,

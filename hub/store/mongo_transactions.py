@@ -68,6 +68,7 @@ class MongoTransactionStore:
             [("station_key", ASCENDING), ("transaction_id", ASCENDING)], unique=True
         )
         await self._transactions.create_index([("start_key", ASCENDING)], unique=True, sparse=True)
+        await self._transactions.create_index([("station_key", ASCENDING), ("status", ASCENDING)])
         await self._starts.create_index([("station_key", ASCENDING), ("created_order", ASCENDING)])
 
     async def add(self, record: TransactionRecord) -> None:
@@ -84,6 +85,11 @@ class MongoTransactionStore:
 
     async def by_session(self, session_id: str) -> TransactionRecord | None:
         return await self._one({"_id": session_id.upper()})
+
+    async def open_of(self, station_id: str) -> list[TransactionRecord]:
+        cursor = self._transactions.find({"station_key": station_id.upper(), "status": "open"})
+        found = [_from_document(document) async for document in cursor.sort("created_order", ASCENDING)]
+        return found
 
     async def update(self, record: TransactionRecord) -> TransactionRecord:
         stored = record.model_copy(update={"revision": record.revision + 1})

@@ -303,6 +303,10 @@ class TransactionStore(Protocol):
 
     async def by_start_key(self, start_key: str) -> TransactionRecord | None: ...
 
+    async def open_of(self, station_id: str) -> list[TransactionRecord]:
+        """The station's transactions that are still open, oldest first."""
+        ...
+
     async def by_session(self, session_id: str) -> TransactionRecord | None:
         """The transaction of this Session id, case-insensitively."""
 

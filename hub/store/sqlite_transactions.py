@@ -19,11 +19,13 @@ CREATE TABLE IF NOT EXISTS ocpp_transactions (
     transaction_id TEXT NOT NULL,
     session_key    TEXT NOT NULL UNIQUE,
     start_key      TEXT UNIQUE,
+    status         TEXT NOT NULL,
     created_at     REAL NOT NULL,
     revision       INTEGER NOT NULL,
     document       TEXT NOT NULL,
     PRIMARY KEY (station_key, transaction_id)
 );
+CREATE INDEX IF NOT EXISTS ocpp_transactions_open ON ocpp_transactions(station_key, status);
 CREATE TABLE IF NOT EXISTS ocpp_remote_starts (
     id          TEXT PRIMARY KEY,
     station_key TEXT NOT NULL,
@@ -51,12 +53,13 @@ class SqliteTransactionStore:
             async with self._transactions.single() as db:
                 await db.execute(
                     "INSERT INTO ocpp_transactions (station_key, transaction_id, session_key, start_key, "
-                    "created_at, revision, document) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "status, created_at, revision, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         record.station_key,
                         record.transaction_id,
                         record.session_key,
                         record.start_key,
+                        record.status.value,
                         record.created_at.timestamp(),
                         record.revision,
                         record.model_dump_json(),
@@ -79,14 +82,23 @@ class SqliteTransactionStore:
             "SELECT document FROM ocpp_transactions WHERE session_key = ?", (session_id.upper(),)
         )
 
+    async def open_of(self, station_id: str) -> list[TransactionRecord]:
+        rows = await self._db.execute_fetchall(
+            "SELECT document FROM ocpp_transactions WHERE station_key = ? AND status = 'open' "
+            "ORDER BY created_at",
+            (station_id.upper(),),
+        )
+        return [TransactionRecord.model_validate_json(row[0]) for row in rows]
+
     async def update(self, record: TransactionRecord) -> TransactionRecord:
         stored = record.model_copy(update={"revision": record.revision + 1})
         async with self._transactions.single() as db:
             cursor = await db.execute(
-                "UPDATE ocpp_transactions SET revision = ?, document = ? "
+                "UPDATE ocpp_transactions SET revision = ?, status = ?, document = ? "
                 "WHERE station_key = ? AND transaction_id = ? AND revision = ?",
                 (
                     stored.revision,
+                    stored.status.value,
                     stored.model_dump_json(),
                     record.station_key,
                     record.transaction_id,

@@ -77,6 +77,22 @@ async def test_a_station_transaction_id_and_a_start_key_are_unique(store: Store)
     await store.transactions.add(record("2", "CS002", protocol=OCPP201))  # no start key: no conflict
 
 
+async def test_the_open_transactions_of_a_station_are_listed_oldest_first_until_they_stop(
+    store: Store,
+) -> None:
+    await store.transactions.add(record("2", created_at=NOW + timedelta(seconds=1)))
+    await store.transactions.add(record("1"))
+    await store.transactions.add(record("3", "CS002"))
+    assert [r.transaction_id for r in await store.transactions.open_of("cs001")] == ["1", "2"]
+
+    first = await store.transactions.get("CS001", "1")
+    assert first is not None
+    await store.transactions.update(first.model_copy(update={"status": TransactionStatus.STOPPED}))
+
+    assert [r.transaction_id for r in await store.transactions.open_of("CS001")] == ["2"]
+    assert await store.transactions.open_of("CS009") == []
+
+
 async def test_an_update_bumps_the_revision_and_a_stale_one_is_refused(store: Store) -> None:
     await store.transactions.add(record())
     read = await store.transactions.get("CS001", "1")

@@ -173,3 +173,60 @@ async def test_a_tariff_of_another_party_is_refused(hosted: Network) -> None:
     assert stored is None
     pending = await hosted.hub.services.store.outbox.by_state(DeliveryState.PENDING, limit=100)
     assert [d for d in pending if d.module == "tariffs"] == []
+
+
+async def test_time_the_ev_stopped_charging_is_a_parking_period_priced_as_parking(
+    hosted: Network, station: RunningStation
+) -> None:
+    parking = {"type": "PARKING_TIME", "price": 2.0, "vat": 21, "step_size": 60}
+    tariff = TARIFF | {
+        "elements": [{"price_components": [*TARIFF["elements"][0]["price_components"], parking]}]
+    }
+    await tariff_put(hosted, tariff)
+    await push_token(hosted, "UID1")
+    await boot(hosted, station)
+    started = await station.cp.call(
+        call16.StartTransaction(
+            connector_id=1, id_tag="UID1", meter_start=1000, timestamp="2026-01-01T10:00:00Z"
+        )
+    )
+    transaction_id = int(started.transaction_id)
+    for status, at in (("Charging", "10:00:05"), ("SuspendedEV", "10:30:00"), ("Charging", "10:45:00")):
+        if status == "SuspendedEV":
+            reading = {"value": "7000", "measurand": "Energy.Active.Import.Register"}
+            await station.cp.call(
+                call16.MeterValues(
+                    connector_id=1,
+                    transaction_id=transaction_id,
+                    meter_value=[{"timestamp": f"2026-01-01T{at}Z", "sampledValue": [reading]}],
+                )
+            )
+        await station.cp.call(
+            call16.StatusNotification(
+                connector_id=1, error_code="NoError", status=status, timestamp=f"2026-01-01T{at}Z"
+            )
+        )
+    await station.cp.call(
+        call16.StopTransaction(
+            meter_stop=13345, timestamp="2026-01-01T11:00:00Z", transaction_id=transaction_id
+        )
+    )
+    await settle(hosted.hub)
+
+    [delivered] = of(hosted.msp, "cdrs")
+    cdr = json.loads(delivered.body)
+    CDR.model_validate(cdr)
+    assert [
+        (p["start_date_time"][11:19], {d["type"]: d["volume"] for d in p["dimensions"]})
+        for p in cdr["charging_periods"]
+    ] == [
+        ("10:00:00", {"ENERGY": 6, "TIME": 0.5}),
+        ("10:30:00", {"PARKING_TIME": 0.25}),
+        ("10:45:00", {"ENERGY": 6.345, "TIME": 0.25}),
+    ]
+    assert (cdr["total_energy"], cdr["total_time"], cdr["total_parking_time"]) == (12.345, 1, 0.25)
+    # 15 minutes of parking at 2.00/h, billed per started minute (step_size 60).
+    assert cdr["total_parking_cost"] == {"excl_vat": 0.5, "incl_vat": 0.61}
+    assert cdr["total_cost"] == {"excl_vat": 5.31, "incl_vat": 6.43}
+    patches = [json.loads(r.body) for r in of(hosted.msp, "sessions") if r.method == "PATCH"]
+    assert any(len(p.get("charging_periods", [])) == 2 for p in patches)  # the pause reached the eMSP live

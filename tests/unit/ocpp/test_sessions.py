@@ -115,3 +115,54 @@ def test_last_updated_never_goes_back() -> None:
     tx, _ = sessions.started(transaction(), now=later)
     _, patch = sessions.metered(tx, Decimal(2000), at=START, now=START)
     assert patch["last_updated"] == "2026-01-01T10:05:00Z"
+
+
+def volumes(period: dict[str, Any]) -> dict[str, float]:
+    return {d["type"]: d["volume"] for d in period["dimensions"]}
+
+
+def test_a_pause_in_charging_is_a_parking_period_and_the_periods_add_up_to_the_energy() -> None:
+    running, _ = sessions.started(transaction(), now=START)
+    running, _ = sessions.metered(running, Decimal(8_000), at=START + timedelta(hours=1), now=START)
+    paused, patch = sessions.charging_changed(running, False, at=START + timedelta(hours=1), now=START)
+    assert patch is not None and len(patch["charging_periods"]) == 2
+    resumed, _ = sessions.charging_changed(paused, True, at=START + timedelta(hours=1, minutes=30), now=START)
+    ended, patch = sessions.stopped(
+        resumed, Decimal("10333.3"), at=START + timedelta(hours=2), now=START + timedelta(hours=2)
+    )
+
+    periods = patch["charging_periods"]
+    assert [p["start_date_time"] for p in periods] == [
+        "2026-01-01T10:00:00Z",
+        "2026-01-01T11:00:00Z",
+        "2026-01-01T11:30:00Z",
+    ]
+    assert [volumes(p) for p in periods] == [
+        {"ENERGY": 7, "TIME": 1},
+        {"PARKING_TIME": 0.5},
+        {"ENERGY": 2.333, "TIME": 0.5},
+    ]
+    assert patch["kwh"] == 9.333
+    assert sessions.parking_hours(ended, START + timedelta(hours=2)) == Decimal("0.5")
+
+
+def test_the_same_state_again_a_state_from_before_the_period_or_after_the_end_change_nothing() -> None:
+    running, _ = sessions.started(transaction(), now=START)
+    same, patch = sessions.charging_changed(running, True, at=START + timedelta(minutes=5), now=START)
+    assert patch is None and same == running
+    early, patch = sessions.charging_changed(running, False, at=START - timedelta(minutes=5), now=START)
+    assert patch is None and early == running
+    ended, _ = sessions.stopped(running, Decimal(2000), at=START + timedelta(hours=1), now=START)
+    after, patch = sessions.charging_changed(ended, False, at=START + timedelta(hours=2), now=START)
+    assert patch is None and after == ended
+
+
+def test_energy_that_flows_while_suspended_is_counted_in_the_parking_period() -> None:
+    running, _ = sessions.started(transaction(), now=START)
+    paused, _ = sessions.charging_changed(running, False, at=START + timedelta(hours=1), now=START)
+    _, patch = sessions.stopped(paused, Decimal(1500), at=START + timedelta(hours=2), now=START)
+    # No reading at the pause: the rise is in the period that ends with the reading.
+    assert [volumes(p) for p in patch["charging_periods"]] == [
+        {"ENERGY": 0, "TIME": 1},
+        {"ENERGY": 0.5, "PARKING_TIME": 1},
+    ]

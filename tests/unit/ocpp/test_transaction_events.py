@@ -170,6 +170,44 @@ def test_updates_meter_and_the_end_completes_with_the_final_energy() -> None:
     assert transaction_events.completed(tx)
 
 
+def test_the_charging_state_splits_the_session_into_charging_and_parking_periods() -> None:
+    started = event(
+        "Started",
+        0,
+        "2026-01-01T10:00:00Z",
+        reading("2026-01-01T10:00:00Z", sample(1000)),
+        evse={"id": 1, "connector_id": 1},
+        info={"charging_state": "EVConnected"},  # before any charging: still the first period
+    )
+    tx, _ = transaction_events.apply(pending(), started, ACCEPTED, now=START)
+    suspended = event(
+        "Updated",
+        1,
+        "2026-01-01T10:30:00Z",
+        reading("2026-01-01T10:30:00Z", sample(6000)),
+        info={"charging_state": "SuspendedEV"},
+    )
+    tx, changes = transaction_events.apply(tx, suspended, None, now=START)
+    assert [len(patch.get("charging_periods", [])) for _, patch in changes] == [1, 2]
+    resumed = event("Updated", 2, "2026-01-01T11:00:00Z", info={"charging_state": "Charging"})
+    tx, _ = transaction_events.apply(tx, resumed, None, now=START)
+    ended = event(
+        "Ended",
+        3,
+        "2026-01-01T11:30:00Z",
+        reading("2026-01-01T11:30:00Z", sample(8000)),
+        info={"stopped_reason": "EVDisconnected", "charging_state": "EVConnected"},
+    )
+    tx, [(_, patch)] = transaction_events.apply(tx, ended, None, now=START)
+
+    assert [{d["type"]: d["volume"] for d in p["dimensions"]} for p in patch["charging_periods"]] == [
+        {"ENERGY": 5, "TIME": 0.5},
+        {"PARKING_TIME": 0.5},
+        {"ENERGY": 2, "TIME": 0.5},
+    ]
+    assert patch["kwh"] == 7
+
+
 OCMF = 'OCMF|{"FV":"1.0","RD":[{"TM":"2026-01-01T10:00:00,000+0000 S","TX":"B","RV":1.0}]}|{"SD":"3045AB"}'
 
 
