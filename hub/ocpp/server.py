@@ -15,6 +15,7 @@ import binascii
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import ocpp.messages
 import structlog
@@ -191,13 +192,28 @@ async def station_socket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+# The 1.6 messages the library checks with numbers read as Decimals (their rates are ``multipleOf
+# 0.1``). Its cache keeps one validator per schema whatever it was read with, so these must be read
+# the same way here: a validator read with floats fails on the Decimals of every later check.
+_DECIMAL_SCHEMAS_16 = frozenset(
+    {
+        (ocpp.messages.MessageType.Call, "SetChargingProfile"),
+        (ocpp.messages.MessageType.Call, "RemoteStartTransaction"),
+        (ocpp.messages.MessageType.CallResult, "GetCompositeSchedule"),
+    }
+)
+
+
 def load_schemas() -> None:
     """Read the JSON schemas the hub validates with, once (the library caches them); it reads them
     from disk on first use otherwise, inside the event loop."""
     for version, actions in SCHEMA_ACTIONS.items():
         for action in actions:
             for message_type in (ocpp.messages.MessageType.Call, ocpp.messages.MessageType.CallResult):
-                ocpp.messages.get_validator(message_type, action, version)
+                decimals = version == "1.6" and (message_type, action) in _DECIMAL_SCHEMAS_16
+                ocpp.messages.get_validator(
+                    message_type, action, version, parse_float=Decimal if decimals else float
+                )
 
 
 async def lifetime(app: web.Application) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,14 @@ from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 
 from hub.keys import jobs_key
+from hub.ocpi.v2_2_1.cdrs import CDR
+from hub.ocpi.v2_2_1.sessions import Session
 from hub.ocpp import operators
 from hub.outbox.records import DeliveryState
 from hub.secrets import generate_key
 from settings import Settings, load_settings
 from tests.integration.conftest import Network, of, settle
+from tests.integration.test_ocpp_transactions import transaction_event
 from tests.support import objects
 from tests.support.network import Member
 from tests.support.stations import TEMPLATE, RunningStation, connect_station
@@ -127,10 +131,11 @@ async def command(member: Member, kind: str, body: dict[str, Any]) -> dict[str, 
     return dict(answer)
 
 
-async def result_at(net: Network, member: Member, path: str) -> dict[str, Any]:
-    """The one CommandResult the eMSP received at its response_url (path under its commands URL)."""
+async def result_at(net: Network, member: Member, path: str, module: str = "commands") -> dict[str, Any]:
+    """The one result the eMSP received at its response_url (path under its ``module`` SENDER URL):
+    a CommandResult, or a charging profile result for ``chargingprofiles``."""
     await settle(net.hub)
-    [posted] = of(member, "commands")
+    [posted] = of(member, module)
     assert (posted.method, posted.role, posted.path) == ("POST", "SENDER", path)
     assert (posted.headers["OCPI-from-country-code"], posted.headers["OCPI-from-party-id"]) == ("NL", "ABC")
     assert (posted.headers["OCPI-to-country-code"], posted.headers["OCPI-to-party-id"]) == (
@@ -386,3 +391,162 @@ async def test_stop_session_of_a_session_the_hub_does_not_hold_is_unknown(
     answer = await command(hosted.msp, "STOP_SESSION", body)
     assert answer["data"]["result"] == "UNKNOWN_SESSION"
     assert station.cp.answers.calls == []
+
+
+@dataclass
+class Commanded:
+    """A transaction the station started because the eMSP asked for it (START_SESSION)."""
+
+    session: dict[str, Any]  # the Session as the eMSP first received it
+    transaction_id: str  # as OCPP names it: 1.6 the hub's integer, 2.0.1 the station's own id
+
+
+async def remotely_started(net: Network, station: RunningStation) -> Commanded:
+    """The eMSP's START_SESSION, and the station starting the transaction with what it was sent: 1.6
+    the idTag, 2.0.1 the idToken and the remoteStartId. The eMSP's received requests are cleared."""
+    answer = await command(net.msp, "START_SESSION", start_session(net.msp))
+    assert answer["data"]["result"] == "ACCEPTED"
+    assert await result_at(net, net.msp, "/START_SESSION/42") == {"result": "ACCEPTED"}
+    action, asked = station.cp.answers.calls[-1]
+    if protocol_of(station) == "ocpp1.6":
+        assert action == "RemoteStartTransaction"
+        started = await station.cp.call(
+            call16.StartTransaction(
+                connector_id=asked["connector_id"],
+                id_tag=asked["id_tag"],
+                meter_start=1000,
+                timestamp="2026-01-01T10:00:00Z",
+            )
+        )
+        assert started.id_tag_info["status"] == "Accepted"
+        transaction_id = str(started.transaction_id)
+    else:
+        assert action == "RequestStartTransaction"
+        transaction_id = "TX-REMOTE-1"
+        started = await station.cp.call(
+            transaction_event(
+                "Started",
+                0,
+                "2026-01-01T10:00:00Z",
+                transaction_id,
+                wh=1000,
+                uid=asked["id_token"]["id_token"],
+                token_type=asked["id_token"]["type"],
+                trigger="RemoteStart",
+                remote_start_id=asked["remote_start_id"],
+                charging_state="Charging",
+            )
+        )
+        assert started.id_token_info["status"] == "Accepted"
+    await settle(net.hub)
+    [put] = of(net.msp, "sessions")
+    assert put.method == "PUT"
+    net.msp.party.received.clear()
+    return Commanded(json.loads(put.body), transaction_id)
+
+
+async def stop_transaction(net: Network, station: RunningStation, commanded: Commanded) -> None:
+    """The station ends the transaction after 12.345 kWh, as asked by the hub."""
+    if protocol_of(station) == "ocpp1.6":
+        await station.cp.call(
+            call16.StopTransaction(
+                meter_stop=13345,
+                timestamp="2026-01-01T11:00:00Z",
+                transaction_id=int(commanded.transaction_id),
+                reason="Remote",
+            )
+        )
+    else:
+        await station.cp.call(
+            transaction_event(
+                "Ended",
+                1,
+                "2026-01-01T11:00:00Z",
+                commanded.transaction_id,
+                wh=13345,
+                trigger="RemoteStop",
+                stopped_reason="Remote",
+            )
+        )
+    await settle(net.hub)
+
+
+def stop_session(member: Member, session_id: str, ref: str) -> dict[str, Any]:
+    return {"response_url": response_url(member, "STOP_SESSION", ref), "session_id": session_id}
+
+
+async def test_a_remote_start_and_stop_run_one_command_session_to_one_cdr(
+    hosted: Network, station: RunningStation
+) -> None:
+    commanded = await remotely_started(hosted, station)
+    session = commanded.session
+    Session.model_validate(session)
+    session_id = session["id"]
+    assert (session["status"], session["auth_method"], session["authorization_reference"]) == (
+        "ACTIVE",
+        "COMMAND",
+        "AUTH-1",
+    )
+    assert (session["cdr_token"]["uid"], session["cdr_token"]["contract_id"]) == ("TOKEN1", "DE-MSP-C1")
+    assert (session["evse_uid"], session["connector_id"]) == ("CS001*1", "1")
+
+    answer = await command(hosted.msp, "STOP_SESSION", stop_session(hosted.msp, session_id, "43"))
+    assert (answer["status_code"], answer["data"]["result"]) == (1000, "ACCEPTED")
+    assert answer["data"]["timeout"] >= 1
+    assert await result_at(hosted, hosted.msp, "/STOP_SESSION/43") == {"result": "ACCEPTED"}
+    [_, (action, payload)] = station.cp.answers.calls
+    if protocol_of(station) == "ocpp1.6":
+        assert (action, payload) == (
+            "RemoteStopTransaction",
+            {"transaction_id": int(commanded.transaction_id)},
+        )
+        assert isinstance(payload["transaction_id"], int)
+    else:
+        assert (action, payload) == ("RequestStopTransaction", {"transaction_id": "TX-REMOTE-1"})
+    # The command's result ends nothing: the Session ends when the station stops the transaction.
+    assert of(hosted.msp, "sessions") == []
+
+    await stop_transaction(hosted, station, commanded)
+    changes = of(hosted.msp, "sessions")
+    assert {(r.method, r.path) for r in changes} == {("PATCH", f"/NL/ABC/{session_id}")}
+    final = json.loads(changes[-1].body)
+    assert (final["status"], final["kwh"], final["end_date_time"]) == (
+        "COMPLETED",
+        12.345,
+        "2026-01-01T11:00:00Z",
+    )
+    [delivered] = of(hosted.msp, "cdrs")
+    cdr = json.loads(delivered.body)
+    CDR.model_validate(cdr)
+    assert (cdr["session_id"], cdr["auth_method"], cdr["authorization_reference"]) == (
+        session_id,
+        "COMMAND",
+        "AUTH-1",
+    )
+    assert (cdr["cdr_token"]["uid"], cdr["total_energy"]) == ("TOKEN1", 12.345)
+    assert of(hosted.emp, "sessions") == of(hosted.emp, "cdrs") == []
+
+
+async def test_a_session_of_another_emsp_or_one_already_completed_is_not_stopped(
+    hosted: Network, station: RunningStation
+) -> None:
+    commanded = await remotely_started(hosted, station)
+    session_id = commanded.session["id"]
+    sent = len(station.cp.answers.calls)
+
+    foreign = await command(hosted.emp, "STOP_SESSION", stop_session(hosted.emp, session_id, "1"))
+    assert foreign["data"]["result"] == "REJECTED"
+    assert foreign["data"]["message"][0]["text"] == f"session {session_id} is not one of FR*EMP"
+
+    await stop_transaction(hosted, station, commanded)
+    hosted.msp.party.received.clear()
+    answer = await command(hosted.msp, "STOP_SESSION", stop_session(hosted.msp, session_id, "2"))
+    assert (answer["status_code"], answer["data"]["result"], answer["data"]["timeout"]) == (
+        1000,
+        "REJECTED",
+        0,
+    )
+    assert "completed" in answer["data"]["message"][0]["text"]
+    await settle(hosted.hub)
+    assert len(station.cp.answers.calls) == sent
+    assert of(hosted.msp, "commands") == of(hosted.emp, "commands") == []

@@ -87,6 +87,8 @@ def transaction_event(
     *,
     wh: float | None = None,
     uid: str | None = None,
+    token_type: str = "ISO14443",
+    trigger: str | None = None,
     offline: bool | None = None,
     signed_record: str | None = None,
     **info: Any,
@@ -95,9 +97,8 @@ def transaction_event(
     return call201.TransactionEvent(
         event_type=event_type,
         timestamp=at,
-        trigger_reason={"Started": "Authorized", "Ended": "StopAuthorized"}.get(
-            event_type, "MeterValuePeriodic"
-        ),
+        trigger_reason=trigger
+        or {"Started": "Authorized", "Ended": "StopAuthorized"}.get(event_type, "MeterValuePeriodic"),
         seq_no=seq_no,
         transaction_info={"transactionId": transaction_id, **info},
         meter_value=[
@@ -107,7 +108,7 @@ def transaction_event(
         else None,
         offline=offline,
         evse={"id": 1, "connectorId": 1} if event_type == "Started" else None,
-        id_token={"idToken": uid, "type": "ISO14443"} if uid is not None else None,
+        id_token={"idToken": uid, "type": token_type} if uid is not None else None,
     )
 
 

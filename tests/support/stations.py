@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType, encode_basic_auth
@@ -60,17 +61,64 @@ class ClientConnection:
 @dataclass
 class Answers:
     """What a test station answers to the hub's commands: a status word per action (the default
-    when absent), never an answer for actions in ``silent``; every call it got, in ``calls``."""
+    when absent), never an answer for actions in ``silent``; every call it got, in ``calls``.
+
+    Charging profiles: the station holds the ids of the profiles it accepted, and its composite
+    schedule (``schedule``, snake_case as the library hands it over) is the schedule of the last one;
+    clearing a profile it holds removes both, clearing one it does not hold is Unknown. GetCompositeSchedule
+    is Accepted with ``schedule`` (a test may set it), Rejected without one."""
 
     status: dict[str, str] = field(default_factory=dict)
     silent: set[str] = field(default_factory=set)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    profile_ids: set[int] = field(default_factory=set)
+    schedule: dict[str, Any] | None = None
+    # When the composite schedule starts, unless the schedule has a start of its own.
+    schedule_start: str = "2026-01-01T10:00:00Z"
 
     async def __call__(self, action: str, payload: dict[str, Any], default: str = "Accepted") -> str:
         self.calls.append((action, payload))
         if action in self.silent:
             await asyncio.sleep(3600)
         return self.status.get(action, default)
+
+    async def set_profile(self, action: str, payload: dict[str, Any], profile_id: int, schedule: Any) -> str:
+        status = await self(action, payload)
+        if status == "Accepted":
+            self.profile_ids.add(profile_id)
+            self.schedule = plain(schedule)
+        return status
+
+    async def clear_profile(self, action: str, payload: dict[str, Any], profile_id: int | None) -> str:
+        held = profile_id is None or profile_id in self.profile_ids
+        status = await self(action, payload, "Accepted" if held and self.profile_ids else "Unknown")
+        if status == "Accepted":
+            self.profile_ids -= self.profile_ids if profile_id is None else {profile_id}
+            if not self.profile_ids:
+                self.schedule = None
+        return status
+
+    async def composite(self, action: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+        """The status and the composite schedule for ``payload["duration"]`` seconds."""
+        status = await self(action, payload, "Accepted" if self.schedule is not None else "Rejected")
+        if status != "Accepted" or self.schedule is None:
+            return status, None
+        keep = ("charging_rate_unit", "charging_schedule_period", "min_charging_rate")
+        schedule = {k: v for k, v in self.schedule.items() if k in keep}
+        start = str(self.schedule.get("start_schedule") or self.schedule_start)
+        return status, schedule | {"duration": payload["duration"], "start_schedule": start}
+
+
+def plain(value: Any) -> Any:
+    """``value`` with its Decimals as floats: the 1.6 library hands over a checked charging profile
+    with Decimal rates, and cannot send Decimals back."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
 
 
 class Station16(ChargePoint16):
@@ -103,11 +151,28 @@ class Station16(ChargePoint16):
 
     @on(Action16.set_charging_profile)
     async def on_set_profile(self, **payload: Any) -> result16.SetChargingProfile:
-        return result16.SetChargingProfile(status=await self.answers("SetChargingProfile", payload))
+        profile = payload["cs_charging_profiles"]
+        status = await self.answers.set_profile(
+            "SetChargingProfile", payload, profile["charging_profile_id"], profile["charging_schedule"]
+        )
+        return result16.SetChargingProfile(status=status)
 
     @on(Action16.clear_charging_profile)
     async def on_clear_profile(self, **payload: Any) -> result16.ClearChargingProfile:
-        return result16.ClearChargingProfile(status=await self.answers("ClearChargingProfile", payload))
+        status = await self.answers.clear_profile("ClearChargingProfile", payload, payload.get("id"))
+        return result16.ClearChargingProfile(status=status)
+
+    @on(Action16.get_composite_schedule)
+    async def on_composite_schedule(self, **payload: Any) -> result16.GetCompositeSchedule:
+        status, schedule = await self.answers.composite("GetCompositeSchedule", payload)
+        if schedule is None:
+            return result16.GetCompositeSchedule(status=status)
+        return result16.GetCompositeSchedule(
+            status=status,
+            connector_id=payload["connector_id"],
+            schedule_start=schedule["start_schedule"],
+            charging_schedule=schedule,
+        )
 
     @on(Action16.trigger_message)
     async def on_trigger_message(self, requested_message: str, **_: Any) -> result16.TriggerMessage:
@@ -146,11 +211,32 @@ class Station201(ChargePoint201):
 
     @on(Action201.set_charging_profile)
     async def on_set_profile(self, **payload: Any) -> result201.SetChargingProfile:
-        return result201.SetChargingProfile(status=await self.answers("SetChargingProfile", payload))
+        profile = payload["charging_profile"]
+        status = await self.answers.set_profile(
+            "SetChargingProfile", payload, profile["id"], profile["charging_schedule"][0]
+        )
+        return result201.SetChargingProfile(status=status)
 
     @on(Action201.clear_charging_profile)
     async def on_clear_profile(self, **payload: Any) -> result201.ClearChargingProfile:
-        return result201.ClearChargingProfile(status=await self.answers("ClearChargingProfile", payload))
+        status = await self.answers.clear_profile(
+            "ClearChargingProfile", payload, payload.get("charging_profile_id")
+        )
+        return result201.ClearChargingProfile(status=status)
+
+    @on(Action201.get_composite_schedule)
+    async def on_composite_schedule(self, **payload: Any) -> result201.GetCompositeSchedule:
+        status, schedule = await self.answers.composite("GetCompositeSchedule", payload)
+        if schedule is None:
+            return result201.GetCompositeSchedule(status=status)
+        composite = {
+            "evse_id": payload["evse_id"],
+            "duration": schedule["duration"],
+            "schedule_start": schedule["start_schedule"],
+            "charging_rate_unit": schedule["charging_rate_unit"],
+            "charging_schedule_period": schedule["charging_schedule_period"],
+        }
+        return result201.GetCompositeSchedule(status=status, schedule=composite)
 
 
 @dataclass

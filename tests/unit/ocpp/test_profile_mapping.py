@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import ocpp.messages
 import pytest
 from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
-from ocpp.messages import Call, validate_payload
+from ocpp.messages import Call, CallResult, validate_payload
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from ocpp.v201 import call as call201
@@ -19,6 +21,7 @@ from hub.ocpi.v2_2_1.chargingprofiles import ChargingProfile, ChargingRateUnit
 from hub.ocpi.v2_2_1.chargingprofiles import ChargingProfileResultType as P
 from hub.ocpp import profile_mapping
 from hub.ocpp.records import OCPP16, OCPP201
+from hub.ocpp.server import load_schemas
 
 NOW = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
 
@@ -72,6 +75,25 @@ async def test_a_16_profile_is_a_tx_profile_of_the_running_transaction() -> None
             },
         },
     }
+
+
+async def test_the_schemas_the_hub_loads_check_16_rates_as_the_library_reads_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ocpp.messages, "_validators", {})
+    await asyncio.to_thread(load_schemas)
+    request = profile_mapping.set_request(OCPP16, profile(), profile_id=5, transaction_id="123", evse=2)
+    wire = await on_the_wire(request, "1.6")
+    assert wire["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 16.3
+    composite = {
+        "status": "Accepted",
+        "connectorId": 2,
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.3}],
+        },
+    }
+    await validate_payload(CallResult(unique_id="1", action="GetCompositeSchedule", payload=composite), "1.6")
 
 
 async def test_a_201_profile_with_a_start_is_absolute_and_has_a_list_of_schedules() -> None:
