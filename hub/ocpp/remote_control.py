@@ -55,7 +55,7 @@ from hub.ocpi.v2_2_1.versions import ModuleID
 from hub.ocpp import command_mapping, ocpp_ids, profile_mapping
 from hub.ocpp.connection import StationDisconnected
 from hub.ocpp.mapping import evse_statuses
-from hub.ocpp.records import Station
+from hub.ocpp.records import OCPP16, Station
 from hub.ocpp.template import evse_uid
 from hub.ocpp.transaction_records import RunningTransaction
 from hub.outbox.records import Delivery
@@ -192,7 +192,13 @@ class RemoteControl:
             self._connector(station, evse, command.connector_id)
         await self._usable(station, evse)
         station, remote_start_id = await self._allocate(station.id, ocpp_ids.next_id)
-        id_tag = ocpp_ids.id_tag(command.token.country_code, command.token.party_id, command.token.uid)
+        # 1.6 idTags are at most 20 characters (an alias stands in for a longer uid); 2.0.1 idTokens
+        # take the uid as it is, and the transaction names it so.
+        id_tag = (
+            ocpp_ids.id_tag(command.token.country_code, command.token.party_id, command.token.uid)
+            if station.protocol == OCPP16
+            else command.token.uid
+        )
         call = command_mapping.start_request(
             station.protocol, token=token, id_tag=id_tag, evse=evse, remote_start_id=remote_start_id
         )

@@ -401,10 +401,10 @@ class Commanded:
     transaction_id: str  # as OCPP names it: 1.6 the hub's integer, 2.0.1 the station's own id
 
 
-async def remotely_started(net: Network, station: RunningStation) -> Commanded:
+async def remotely_started(net: Network, station: RunningStation, *, uid: str = "TOKEN1") -> Commanded:
     """The eMSP's START_SESSION, and the station starting the transaction with what it was sent: 1.6
     the idTag, 2.0.1 the idToken and the remoteStartId. The eMSP's received requests are cleared."""
-    answer = await command(net.msp, "START_SESSION", start_session(net.msp))
+    answer = await command(net.msp, "START_SESSION", start_session(net.msp, uid=uid))
     assert answer["data"]["result"] == "ACCEPTED"
     assert await result_at(net, net.msp, "/START_SESSION/42") == {"result": "ACCEPTED"}
     action, asked = station.cp.answers.calls[-1]
@@ -443,6 +443,20 @@ async def remotely_started(net: Network, station: RunningStation) -> Commanded:
     assert put.method == "PUT"
     net.msp.party.received.clear()
     return Commanded(json.loads(put.body), transaction_id)
+
+
+async def test_a_remote_start_for_a_uid_longer_than_a_16_id_tag_is_the_commanded_session(
+    hosted: Network, station: RunningStation
+) -> None:
+    uid = "0123456789ABCDEF0123456789"  # 26 characters: 1.6 gets an alias, 2.0.1 the uid itself
+    commanded = await remotely_started(hosted, station, uid=uid)
+
+    _, asked = station.cp.answers.calls[0]
+    sent = asked["id_tag"] if protocol_of(station) == "ocpp1.6" else asked["id_token"]["id_token"]
+    assert (sent != uid) == (protocol_of(station) == "ocpp1.6")
+    assert commanded.session["auth_method"] == "COMMAND"
+    assert commanded.session["cdr_token"]["uid"] == uid
+    assert commanded.session["authorization_reference"] == "AUTH-1"
 
 
 async def stop_transaction(net: Network, station: RunningStation, commanded: Commanded) -> None:
