@@ -14,6 +14,7 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.v16 import call as call16
+from ocpp.v201 import call as call201
 from redis.asyncio import Redis
 
 from hub.app import create_app
@@ -26,6 +27,7 @@ from hub.ocpp.server import calls_key, relay_key, stations_key
 from settings import Settings
 from tests.conftest import Hub, free_port
 from tests.integration.conftest import Network, settle
+from tests.integration.test_ocpp_commands import boot
 from tests.support import objects
 from tests.support.processes import RedisServer
 from tests.support.stations import TEMPLATE, RunningStation, connect_station
@@ -81,10 +83,11 @@ def calls(hub: Hub) -> StationCalls:
     return hub.server.app[calls_key]
 
 
-async def connect(hub: Hub, opened: list[RunningStation]) -> RunningStation:
-    station = await connect_station(hub.http, hub.base_url, "CS001", PASSWORD, "ocpp1.6")
+async def connect(hub: Hub, opened: list[RunningStation], protocol: str = "ocpp1.6") -> RunningStation:
+    station = await connect_station(hub.http, hub.base_url, "CS001", PASSWORD, protocol)
     opened.append(station)
-    await station.cp.call(call16.Heartbeat())  # the hub has registered the connection by now
+    # The hub has registered the connection once it answered a call.
+    await station.cp.call(call16.Heartbeat() if protocol == "ocpp1.6" else call201.Heartbeat())
     return station
 
 
@@ -178,14 +181,12 @@ async def test_a_restarted_redis_gets_the_holders_back_and_calls_work_again(
     assert "Heartbeat" in station.cp.triggered
 
 
+@pytest.mark.parametrize("protocol", ["ocpp1.6", "ocpp2.0.1"])
 async def test_an_ocpi_command_sent_to_the_other_process_reaches_the_station_and_its_result_the_emsp(
-    hosted: Network, second: Hub, stations: list[RunningStation]
+    hosted: Network, second: Hub, stations: list[RunningStation], protocol: str
 ) -> None:
-    station = await connect(hosted.hub, stations)
-    await station.cp.call(call16.BootNotification(charge_point_model="M1", charge_point_vendor="V1"))
-    await station.cp.call(call16.StatusNotification(connector_id=1, error_code="NoError", status="Available"))
-    await settle(hosted.hub)
-    hosted.msp.party.received.clear()
+    station = await connect(hosted.hub, stations, protocol)
+    await boot(hosted, station, protocol)
     # The eMSP's request lands on the process that does not hold the station.
     msp = dataclasses.replace(hosted.msp, hub=second)
     response_url = msp.party.endpoint_url("commands", "SENDER") + "/START_SESSION/7"
@@ -206,7 +207,14 @@ async def test_an_ocpi_command_sent_to_the_other_process_reaches_the_station_and
     await until(lambda: any(r.module == "commands" for r in hosted.msp.party.received))
     await settle(second)
     [(action, payload)] = station.cp.answers.calls
-    assert (action, payload["id_tag"], payload["connector_id"]) == ("RemoteStartTransaction", "TOKEN1", 1)
+    if protocol == "ocpp1.6":
+        assert (action, payload["id_tag"], payload["connector_id"]) == ("RemoteStartTransaction", "TOKEN1", 1)
+    else:
+        assert (action, payload["id_token"]["id_token"], payload["evse_id"]) == (
+            "RequestStartTransaction",
+            "TOKEN1",
+            1,
+        )
     [result] = [r for r in hosted.msp.party.received if r.module == "commands"]
     assert result.path == "/START_SESSION/7"
     assert json.loads(result.body)["result"] == "ACCEPTED"
