@@ -4,7 +4,7 @@ import base64
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import ClientResponse, ClientSession
@@ -18,6 +18,9 @@ from hub.secrets import generate_key
 from hub.services import Services
 from settings import Settings, load_settings
 from tests.support.party import Party, PartyBehaviour
+
+if TYPE_CHECKING:
+    from tests.support.processes import RedisServer
 
 
 def free_port() -> int:
@@ -34,6 +37,17 @@ def token_header(token: str, *, raw: bool = False) -> dict[str, str]:
 @pytest.fixture
 def hub_port() -> int:
     return free_port()
+
+
+@pytest.fixture
+async def redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    """A real ``redis-server`` on a free loopback port, keeping nothing on disk."""
+    from tests.support.processes import RedisServer
+
+    server = RedisServer(tmp_path / "redis")
+    await server.start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture

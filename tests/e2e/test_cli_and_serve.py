@@ -50,6 +50,23 @@ async def hub_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     return process.returncode or 0, stdout.decode(), stderr.decode()
 
 
+async def register(
+    http: ClientSession, invitation: dict[str, str], party: Party, *roles: dict[str, Any]
+) -> str:
+    """A party registers using only ``parties invite --json`` output; returns its token C."""
+    auth = {"Authorization": "Token " + base64.b64encode(invitation["token_a"].encode()).decode()}
+    async with http.get(invitation["versions_url"], headers=auth) as response:
+        versions: list[dict[str, Any]] = (await response.json())["data"]
+    details_url = next(v["url"] for v in versions if v["version"] == "2.2.1")
+    async with http.get(details_url, headers=auth) as response:
+        endpoints = (await response.json())["data"]["endpoints"]
+    credentials_url = next(e["url"] for e in endpoints if e["identifier"] == "credentials")
+    async with http.post(credentials_url, headers=auth, json=party.credentials(list(roles))) as response:
+        body = await response.json()
+    assert body["status_code"] == 1000, body
+    return str(body["data"]["token"])
+
+
 @asynccontextmanager
 async def serving(env: dict[str, str], port: int, log_path: Path) -> AsyncIterator[str]:
     """``python -m hub serve`` on ``port`` with ``env``, its output in ``log_path``; yields its base
@@ -102,20 +119,8 @@ async def test_a_party_registers_using_only_the_invitation_output(
     assert invitation["versions_url"] == f"{base}/ocpi/versions"
 
     party = await start_party()
-    auth = {"Authorization": "Token " + base64.b64encode(invitation["token_a"].encode()).decode()}
     async with ClientSession() as http:
-        async with http.get(invitation["versions_url"], headers=auth) as response:
-            versions: list[dict[str, Any]] = (await response.json())["data"]
-        details_url = next(v["url"] for v in versions if v["version"] == "2.2.1")
-        async with http.get(details_url, headers=auth) as response:
-            endpoints = (await response.json())["data"]["endpoints"]
-        credentials_url = next(e["url"] for e in endpoints if e["identifier"] == "credentials")
-        async with http.post(
-            credentials_url, headers=auth, json=party.credentials([role("CPO", "NL", "TNM")])
-        ) as response:
-            body = await response.json()
-        assert body["status_code"] == 1000, body
-        token_c = body["data"]["token"]
+        token_c = await register(http, invitation, party, role("CPO", "NL", "TNM"))
         auth_c = {"Authorization": "Token " + base64.b64encode(token_c.encode()).decode()}
 
         # The CLI sees the registration made through the running hub.

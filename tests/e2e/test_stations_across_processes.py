@@ -7,46 +7,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import ClientSession
 from ocpp.v16 import call as call16
 
 from tests.conftest import free_port
-from tests.e2e.test_cli_and_serve import environment, hub_cli, serving
+from tests.e2e.test_cli_and_serve import environment, hub_cli, register, serving
 from tests.support import objects
 from tests.support.party import Party, role
 from tests.support.processes import RedisServer
 from tests.support.stations import TEMPLATE, connect_station
 
 PASSWORD = "a-long-station-password-01"
-
-
-@pytest.fixture
-async def redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    await server.start()
-    yield server
-    await server.stop()
-
-
-async def register(http: ClientSession, invitation: dict[str, str], party: Party) -> str:
-    """The eMSP registers with the hub using the invitation; returns its token C."""
-    auth = {"Authorization": "Token " + base64.b64encode(invitation["token_a"].encode()).decode()}
-    async with http.get(invitation["versions_url"], headers=auth) as response:
-        versions: list[dict[str, Any]] = (await response.json())["data"]
-    details_url = next(v["url"] for v in versions if v["version"] == "2.2.1")
-    async with http.get(details_url, headers=auth) as response:
-        endpoints = (await response.json())["data"]["endpoints"]
-    credentials_url = next(e["url"] for e in endpoints if e["identifier"] == "credentials")
-    roles = [role("EMSP", "DE", "MSP")]
-    async with http.post(credentials_url, headers=auth, json=party.credentials(roles)) as response:
-        body = await response.json()
-    assert body["status_code"] == 1000, body
-    return str(body["data"]["token"])
 
 
 async def until(condition: Callable[[], bool], *, within: float = 15) -> None:
@@ -83,7 +58,7 @@ async def test_a_command_sent_to_one_hub_process_reaches_a_station_connected_to_
         serving(env, port_b, tmp_path / "serve-b.log") as base_b,
         ClientSession() as http,
     ):
-        token_c = await register(http, invitation, party)
+        token_c = await register(http, invitation, party, role("EMSP", "DE", "MSP"))
         station = await connect_station(http, base_a, "CS001", PASSWORD, "ocpp1.6")
         try:
             await station.cp.call(call16.BootNotification(charge_point_model="M1", charge_point_vendor="V1"))

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 import pytest
 
 from hub.keys import background_key, jobs_key
+from hub.ocpp import operators
+from hub.outbox.records import DeliveryState
 from tests.conftest import Hub
 from tests.support.network import Member, join
 from tests.support.party import Party, Received
+from tests.support.stations import STATION_PASSWORD, TEMPLATE
 
 StartParty = Callable[..., Awaitable[Party]]
 
@@ -38,6 +41,21 @@ async def settle(hub: Hub) -> None:
     """Let the deliveries the hub started in the background finish."""
     await hub.server.app[background_key].idle()
     await hub.server.app[jobs_key].idle()
+
+
+@pytest.fixture
+async def hosted(net: Network) -> Network:
+    """The network with a hosted CPO NL*ABC and its station CS001 (not connected yet); the Hub Client
+    Info pushes announcing the CPO are delivered."""
+    services = net.hub.services
+    await operators.add_cpo(services, country_code="NL", party_id="ABC", name="Hub Charging")
+    await operators.add_station(
+        services, cpo="NL*ABC", station_id="CS001", template=TEMPLATE, password=STATION_PASSWORD
+    )
+    pending = await services.store.outbox.by_state(DeliveryState.PENDING, limit=100)
+    await net.hub.server.app[jobs_key].deliver([d.id for d in pending])
+    await settle(net.hub)
+    return net
 
 
 def of(member: Member, module: str) -> list[Received]:

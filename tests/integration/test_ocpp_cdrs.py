@@ -18,10 +18,10 @@ from hub.operators import OperatorError
 from hub.outbox.records import DeliveryState
 from tests.integration.conftest import Network, of, settle
 from tests.integration.test_clearing import verifies
-from tests.integration.test_ocpp_sessions import boot, hosted, push_token, station
+from tests.integration.test_ocpp_sessions import boot, push_token, station
 from tests.support.stations import RunningStation
 
-__all__ = ["hosted", "station"]  # the fixtures, shared with the Session tests
+__all__ = ["station"]  # the fixture, shared with the Session tests
 
 TARIFF: dict[str, Any] = {
     "id": "HOSTED-AC",

@@ -13,7 +13,6 @@ import pytest
 from tests.integration.conftest import Network, of, settle
 from tests.integration.test_ocpp_commands import (
     Commanded,
-    hosted,
     protocol_of,
     remotely_started,
     result_at,
@@ -23,7 +22,7 @@ from tests.integration.test_ocpp_commands import (
 from tests.support.network import Member
 from tests.support.stations import RunningStation
 
-__all__ = ["hosted", "settings", "station"]  # the fixtures, shared with the command tests
+__all__ = ["settings", "station"]  # the fixtures, shared with the command tests
 
 PROFILES = "/ocpi/2.2.1/receiver/chargingprofiles"
 

@@ -13,31 +13,14 @@ from aiohttp import WSMsgType, WSServerHandshakeError
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 
-from hub.keys import jobs_key
 from hub.ocpp import operators
 from hub.ocpp.connection import StationDisconnected
 from hub.ocpp.server import stations_key
-from hub.outbox.records import DeliveryState
 from tests.integration.conftest import Network, of, settle
-from tests.support.stations import TEMPLATE, RunningStation, basic, connect_station
+from tests.support.stations import RunningStation, basic, connect_station
 
 PASSWORD = "a-long-station-password-01"
 LOCATION = "/NL/ABC/CS001"
-
-
-@pytest.fixture
-async def hosted(net: Network) -> Network:
-    """The network with a hosted CPO NL*ABC and its station CS001 (not connected yet)."""
-    services = net.hub.services
-    await operators.add_cpo(services, country_code="NL", party_id="ABC", name="Hub Charging")
-    await operators.add_station(
-        services, cpo="NL*ABC", station_id="CS001", template=TEMPLATE, password=PASSWORD
-    )
-    # The Hub Client Info pushes of the new CPO wait in the outbox, as after the CLI; send them now.
-    pending = await services.store.outbox.by_state(DeliveryState.PENDING, limit=100)
-    await net.hub.server.app[jobs_key].deliver([d.id for d in pending])
-    await settle(net.hub)
-    return net
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession
@@ -19,7 +18,6 @@ from redis.asyncio import Redis
 
 from hub.app import create_app
 from hub.bootstrap import build_services
-from hub.ocpp import operators
 from hub.ocpp.calls import StationCalls
 from hub.ocpp.connection import StationDisconnected
 from hub.ocpp.relay import holder_key
@@ -30,31 +28,14 @@ from tests.integration.conftest import Network, settle
 from tests.integration.test_ocpp_commands import boot
 from tests.support import objects
 from tests.support.processes import RedisServer
-from tests.support.stations import TEMPLATE, RunningStation, connect_station
+from tests.support.stations import RunningStation, connect_station
 
 PASSWORD = "a-long-station-password-01"
 
 
 @pytest.fixture
-async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def settings(settings: Settings, redis_server: RedisServer) -> Settings:
-    return settings.model_copy(update={"relay_url": redis_server.url})
-
-
-@pytest.fixture
-async def hosted(net: Network) -> Network:
-    await operators.add_cpo(net.hub.services, country_code="NL", party_id="ABC", name="Hub Charging")
-    await operators.add_station(
-        net.hub.services, cpo="NL*ABC", station_id="CS001", template=TEMPLATE, password=PASSWORD
-    )
-    return net
+def settings(settings: Settings, redis: RedisServer) -> Settings:
+    return settings.model_copy(update={"relay_url": redis.url})
 
 
 @pytest.fixture
@@ -161,11 +142,11 @@ async def test_a_station_moving_to_the_other_process_is_dropped_by_the_first_wit
 
 
 async def test_a_restarted_redis_gets_the_holders_back_and_calls_work_again(
-    hosted: Network, second: Hub, stations: list[RunningStation], redis_server: RedisServer
+    hosted: Network, second: Hub, stations: list[RunningStation], redis: RedisServer
 ) -> None:
     station = await connect(hosted.hub, stations)
-    await redis_server.stop()
-    await redis_server.start()  # same port, empty
+    await redis.stop()
+    await redis.start()  # same port, empty
 
     async def reachable() -> bool:
         try:

@@ -10,29 +10,13 @@ from typing import Any
 import pytest
 from ocpp.v16 import call as call16
 
-from hub.keys import jobs_key
 from hub.ocpi.v2_2_1.sessions import Session
-from hub.ocpp import operators
-from hub.outbox.records import DeliveryState
 from tests.integration.conftest import Network, of, settle
 from tests.support import objects
 from tests.support.party import Received
-from tests.support.stations import TEMPLATE, RunningStation, connect_station
+from tests.support.stations import RunningStation, connect_station
 
 PASSWORD = "a-long-station-password-01"
-
-
-@pytest.fixture
-async def hosted(net: Network) -> Network:
-    services = net.hub.services
-    await operators.add_cpo(services, country_code="NL", party_id="ABC", name="Hub Charging")
-    await operators.add_station(
-        services, cpo="NL*ABC", station_id="CS001", template=TEMPLATE, password=PASSWORD
-    )
-    pending = await services.store.outbox.by_state(DeliveryState.PENDING, limit=100)
-    await net.hub.server.app[jobs_key].deliver([d.id for d in pending])
-    await settle(net.hub)
-    return net
 
 
 @pytest.fixture

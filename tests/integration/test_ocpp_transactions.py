@@ -24,10 +24,10 @@ from tests.conftest import Hub
 from tests.integration.conftest import Network, of, settle
 from tests.integration.test_clearing import verifies
 from tests.integration.test_ocpp_cdrs import TARIFF, charge, tariff_put
-from tests.integration.test_ocpp_sessions import PASSWORD, boot, hosted, push_token, station
+from tests.integration.test_ocpp_sessions import PASSWORD, boot, push_token, station
 from tests.support.stations import RunningStation, connect_station
 
-__all__ = ["hosted", "station"]
+__all__ = ["station"]
 
 # OCMF records as a meter writes them (spacing and number forms kept: the signature covers these bytes).
 OCMF_BEGIN = (

@@ -18,6 +18,9 @@ from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call_result as result201
 from ocpp.v201.enums import Action as Action201
 
+# The password the tests give station CS001 of the hosted CPO.
+STATION_PASSWORD = "a-long-station-password-01"
+
 TEMPLATE: dict[str, Any] = {
     "name": "Depot Noord",
     "address": "Stationsplein 1",

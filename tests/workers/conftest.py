@@ -17,14 +17,6 @@ from tests.support.processes import HubProcess, RedisServer, hub_environment
 
 
 @pytest.fixture
-async def redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 def settings(tmp_path: Path, hub_port: int, redis: RedisServer) -> Settings:
     return load_settings(
         public_url=f"http://127.0.0.1:{hub_port}",
