@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -35,6 +35,10 @@ from hub.store.port import StaleWrite
 from settings import Settings
 
 log = structlog.get_logger(__name__)
+# The standard library logger ``log`` writes through: asked whether INFO is on before the attempts'
+# lines are put together, as structlog's level filter would ask after (putting one together costs
+# as much as the rest of an attempt's bookkeeping).
+_records = logging.getLogger(__name__)
 V = TypeVar("V")
 
 # Configuration modules carry no routing headers (digest §1.6): platform-to-hub traffic, never routed.
@@ -67,10 +71,17 @@ def request_headers(delivery: Delivery, *, authorization: str, request_id: str) 
     return headers
 
 
+# The version (4) and variant (RFC 4122) bits of a random UUID, as ``uuid.UUID(version=4)`` sets them.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
 def request_id() -> str:
     """A fresh X-Request-ID: a version 4 UUID from the process's generator, not the operating
-    system's (it identifies a request, it guards nothing, and a system call per attempt shows)."""
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    system's (it identifies a request, it guards nothing, and a system call per attempt shows).
+    Formatted directly: ``uuid.UUID`` checks and converts more than a random value needs."""
+    value = f"{random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET:032x}"
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
 
 
 def envelope_status(body: bytes) -> int | None:
@@ -226,6 +237,8 @@ class Deliverer:
             for delivery, (attempt, invalid_url) in zip(claimed, sent, strict=True)
         ]
         written = await store.outbox.update_many([changed for changed, _ in settled])
+        # Bound once for the batch's lines: the module's logger binds anew at every call otherwise.
+        attempts_log = log.bind() if _records.isEnabledFor(logging.INFO) else None
         for delivery, (attempt, invalid_url), (_, verdict), stored in zip(
             claimed, sent, settled, written, strict=True
         ):
@@ -240,7 +253,8 @@ class Deliverer:
                 final, verdict_again = await self._save(delivery, again)
                 verdict = verdict_again if verdict_again is not None else verdict
             result[delivery.id] = final
-            self._log_attempt(delivery, attempt, verdict, final)
+            if attempts_log is not None:
+                self._log_attempt(attempts_log, delivery, attempt, verdict, final)
         return result
 
     async def _receivers(self, platform_ids: set[str]) -> dict[str, tuple[Platform, str] | str]:
@@ -341,9 +355,9 @@ class Deliverer:
 
     @staticmethod
     def _log_attempt(
-        delivery: Delivery, attempt: Attempt, verdict: Verdict | None, stored: Delivery | None
+        logger: Any, delivery: Delivery, attempt: Attempt, verdict: Verdict | None, stored: Delivery | None
     ) -> None:
-        log.info(
+        logger.info(
             "delivery_attempted",
             delivery=delivery.id,
             platform=delivery.target_platform_id,

@@ -10,8 +10,10 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
+import io
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,7 @@ from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict
 
 from hub.keys import jobs_key
+from hub.observability import configure_logging
 from hub.ocpi.envelope import envelope
 from hub.ocpi.types import format_datetime
 from hub.ocpi.v2_2_1.common import Role
@@ -166,6 +169,44 @@ async def platform(services: Services, receiver: Receiver) -> Platform:
 @pytest.fixture
 def location_url(receiver: Receiver) -> str:
     return receiver.url("/ocpi/2.2.1/locations/NL/TNM/LOC1")
+
+
+@contextlib.contextmanager
+def logs_at(level: str) -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    configure_logging(level, "json", stream=stream)
+    try:
+        yield stream
+    finally:
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            if getattr(handler, "_hub_handler", False):
+                root.removeHandler(handler)
+        root.setLevel(logging.WARNING)
+
+
+async def test_every_attempt_is_logged_at_info_and_not_below_the_level(
+    services: Services, deliverer: Deliverer, receiver: Receiver, platform: Platform, location_url: str
+) -> None:
+    first = await enqueue(services, platform, location_url)
+    second = await enqueue(services, platform, location_url + "2", object_key="locations|NL|TNM|LOC12")
+    with logs_at("INFO") as stream:
+        done = await deliverer.attempt_many([first.id, second.id])
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    attempted = [line for line in lines if line["event"] == "delivery_attempted"]
+    assert sorted(line["delivery"] for line in attempted) == sorted([first.id, second.id])
+    for line in attempted:
+        assert line["level"] == "info" and line["platform"] == platform.id
+        assert (line["http_status"], line["ocpi_status"], line["error"]) == (200, 1000, None)
+        assert (line["outcome"], line["state"], line["next_attempt_at"]) == ("DELIVERED", "DELIVERED", None)
+        assert line["url"] in (location_url, location_url + "2") and line["method"] == "PUT"
+    assert all(d is not None and d.state is DeliveryState.DELIVERED for d in done)
+
+    third = await enqueue(services, platform, location_url + "3", object_key="locations|NL|TNM|LOC13")
+    with logs_at("WARNING") as stream:
+        [quiet] = await deliverer.attempt_many([third.id])
+    assert quiet is not None and quiet.state is DeliveryState.DELIVERED and len(quiet.attempts) == 1
+    assert "delivery_attempted" not in stream.getvalue()
 
 
 async def test_a_success_answer_delivers_it(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.outbox.deliver import ATTEMPTS_KEPT, envelope_status, request_headers, with_attempt
+from hub.outbox.deliver import ATTEMPTS_KEPT, envelope_status, request_headers, request_id, with_attempt
 from hub.outbox.records import Attempt, Delivery
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -76,3 +77,13 @@ def test_a_long_trace_keeps_the_first_attempt_and_the_latest_ones() -> None:
     assert attempts[0].at == T0
     assert attempts[1].at == T0 + timedelta(minutes=26)
     assert attempts[-1].at == T0 + timedelta(minutes=ATTEMPTS_KEPT + 24)
+
+
+def test_request_ids_are_version_4_uuids_and_differ() -> None:
+    ids = [request_id() for _ in range(2_000)]
+    assert len(set(ids)) == len(ids)
+    for value in ids:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
