@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ import structlog
 from hub.clearing.checks import check_cdr
 from hub.clearing.records import ClearedCdr, ClearingState, Evidence, cdr_key, digest
 from hub.errors import InvalidParameters, UnknownReceiver
+from hub.mirror.records import storage_key
 from hub.ocpi.v2_2_1.cdrs import CDR
 from hub.ocpi.v2_2_1.versions import InterfaceRole, ModuleID
 from hub.outbox.records import Delivery, DeliveryState, new_delivery_id
@@ -49,10 +50,18 @@ def location_path(record: ClearedCdr) -> str:
 
 
 def cdr_delivery(
-    record: ClearedCdr, url: str, delivery_id: str, correlation_id: str, now: datetime
+    record: ClearedCdr,
+    url: str,
+    delivery_id: str,
+    correlation_id: str,
+    now: datetime,
+    document: Mapping[str, Any] | None = None,
 ) -> Delivery:
     """The delivery of a cleared CDR to its eMSP: its canonical text, POSTed with its signature, on
-    behalf of its CPO (the routing headers name the CPO and the eMSP)."""
+    behalf of its CPO (the routing headers name the CPO and the eMSP). ``document`` is the record's
+    document already parsed, if the caller has it (else its text is read here)."""
+    if document is None:
+        document = json.loads(record.document)
     return Delivery(
         id=delivery_id,
         target_platform_id=record.receiver_platform_id,
@@ -66,7 +75,7 @@ def cdr_delivery(
         headers={HUB_SIGNATURE: record.signature},
         module=ModuleID.CDRS.value,
         object_key=f"cdrs|{record.key.replace('*', '|')}",
-        object_version=str(json.loads(record.document).get("last_updated", "")),
+        object_version=str(document.get("last_updated", "")),
         correlation_id=correlation_id,
         created_at=now,
         next_attempt_at=now,
@@ -100,11 +109,11 @@ class CdrIntake:
         if endpoint is None:
             raise UnknownReceiver(f"{receiver.key} publishes no cdrs RECEIVER endpoint")
         key = cdr_key(cdr.country_code, cdr.party_id, cdr.id)
-        document = canonical_json(parse_body(body)).decode("utf-8")
+        parsed = parse_body(body)
+        document = canonical_json(parsed).decode("utf-8")
 
-        earlier = await store.clearing.get(key)
-        if earlier is not None:
-            return await self._again(earlier, document)
+        # A CDR seen before is found when its record is written (``Conflict``, answered by ``_again``):
+        # no look-up ahead of that for the many that are new.
         if cdr.credit:
             reference = cdr.credit_reference_id or ""
             original = await store.clearing.get(cdr_key(cdr.country_code, cdr.party_id, reference))
@@ -114,15 +123,16 @@ class CdrIntake:
                 )
 
         token = cdr.cdr_token
+        # Whether the mirror holds the token and the location. A token it lacks is unknown (None),
+        # not a warning: many eMSPs authorize in real time and never push their tokens.
+        token_key = storage_key("tokens", token.country_code, token.party_id, token.uid, token.type.value)
+        location_key = storage_key("locations", cdr.country_code, cdr.party_id, cdr.cdr_location.id)
+        mirrored = await store.mirror.held([token_key, location_key])
         verdict = check_cdr(
             cdr,
             tariffs=await self._tariffs(cdr),
-            known_token=await self._known(
-                "tokens", token.country_code, token.party_id, token.uid, token.type.value
-            ),
-            known_location=await self._known(
-                "locations", cdr.country_code, cdr.party_id, cdr.cdr_location.id
-            ),
+            known_token=True if token_key in mirrored else None,
+            known_location=location_key in mirrored,
         )
         held = verdict.status.value == "failed" and self._services.settings.hold_failed_cdrs
         signature, kid = await self._services.signer.sign_canonical(document.encode("utf-8"))
@@ -150,10 +160,12 @@ class CdrIntake:
             credit_reference_id=cdr.credit_reference_id,
             end_date_time=cdr.end_date_time,
         )
-        deliveries = [] if held else [cdr_delivery(record, endpoint.url, delivery_id, correlation_id, now)]
+        deliveries = (
+            [] if held else [cdr_delivery(record, endpoint.url, delivery_id, correlation_id, now, parsed)]
+        )
         try:
             stored = await store.clearing.accept(record, deliveries, Evidence(ACCEPTED, now, self._evidence))
-        except Conflict:  # the same CDR, sent twice at once: the other request took it
+        except Conflict:  # accepted before, or just now by a request that sent it at the same time
             return await self._again(await self._must_get(key), document)
         log.info(
             "cdr_accepted",
@@ -268,18 +280,6 @@ class CdrIntake:
             if record is not None:
                 found.append(record.document)
         return found
-
-    async def _known(
-        self, module: str, country_code: str, party_id: str, object_id: str, token_type: str | None = None
-    ) -> bool | None:
-        """Whether the mirror holds the object. A token the mirror lacks is None (unknown, not a
-        warning): many eMSPs authorize in real time and never push their tokens."""
-        store = self._services.store.mirror
-        if await store.get(module, country_code, party_id, object_id, token_type) is not None:
-            return True
-        if module == "tokens":
-            return None
-        return False
 
     async def _must_get(self, key: str) -> ClearedCdr:
         record = await self._services.store.clearing.get(key)

@@ -28,6 +28,8 @@ _UNITS = {
 
 def json_number(value: Decimal) -> int | float:
     """A Decimal as a JSON number with at most four decimals (OCPI's ``number``)."""
+    if value.is_zero():  # most lines of a cost are zero: what the rounding below would give
+        return 0
     value = value.quantize(_FOUR_DECIMALS, rounding=ROUND_HALF_UP)
     return int(value) if value == value.to_integral_value() else float(value)
 

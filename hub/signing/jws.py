@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
 
 import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jws
 from joserfc.errors import JoseError, UnsupportedAlgorithmError
 from joserfc.jwa import JWSAlgModel
@@ -88,13 +90,16 @@ def _plain(value: Any) -> Any:
             return int(value) if abs(value) <= 2**53 else _UNSURE
         return value if abs(value) >= 1e-4 else _UNSURE
     if isinstance(value, list):
-        items = [_plain(item) for item in value]
+        items = [item if item.__class__ is str else _plain(item) for item in value]
         return _UNSURE if any(item is _UNSURE for item in items) else items
     if isinstance(value, dict):
         result: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str) or (not key.isascii() and max(key) > "\uffff"):
                 return _UNSURE
+            if item.__class__ is str or item is None:  # most members: kept as they are, no call
+                result[key] = item
+                continue
             plain = _plain(item)
             if plain is _UNSURE:
                 return _UNSURE
@@ -117,21 +122,37 @@ def _integer(text: str) -> int | float:
 def sign_detached(document: Any, key: OKPKey) -> str:
     """``<protected>..<signature>`` over the canonical JSON of ``document``, named by ``key.kid``
     (``hub.signing.keys.unseal`` gives keys their kid)."""
-    if not key.kid:
-        raise ValueError("a signing key needs a kid, so verifiers can find its public half")
-    token = jws.serialize_compact(
-        {"alg": ALGORITHM, "kid": key.kid}, canonical_json(document), key, registry=_REGISTRY
-    )
-    return jws.detach_content(token)
+    return sign_canonical(canonical_json(document), key)
 
 
 def sign_canonical(canonical: bytes, key: OKPKey) -> str:
     """As ``sign_detached``, for a payload already in RFC 8785 form (``canonical_json``'s output):
-    canonicalising a large document is the costly step, so a caller that has the form signs it as is."""
+    canonicalising a large document is the costly step, so a caller that has the form signs it as is.
+
+    The signing input is made here and signed with the Ed25519 key directly: the same bytes, and
+    the same compact value, as ``joserfc.jws.serialize_compact`` followed by ``detach_content``
+    (Ed25519 signatures are deterministic), without building its header and registry objects for
+    every signature.
+    """
     if not key.kid:
         raise ValueError("a signing key needs a kid, so verifiers can find its public half")
-    token = jws.serialize_compact({"alg": ALGORITHM, "kid": key.kid}, canonical, key, registry=_REGISTRY)
-    return jws.detach_content(token)
+    private = key.private_key
+    if not isinstance(private, Ed25519PrivateKey):
+        raise ValueError(f"only {CURVE} private keys sign {ALGORITHM} signatures")
+    protected = _protected(key.kid)
+    signature = private.sign(protected + b"." + _b64url(canonical))
+    return f"{protected.decode('ascii')}..{_b64url(signature).decode('ascii')}"
+
+
+@functools.lru_cache(maxsize=64)
+def _protected(kid: str) -> bytes:
+    """The protected header segment for ``kid``, written as joserfc writes it."""
+    header = json.dumps({"alg": ALGORITHM, "kid": kid}, ensure_ascii=True, separators=(",", ":"))
+    return _b64url(header.encode("ascii"))
+
+
+def _b64url(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 def sign_detached_bytes(payload: bytes, key: OKPKey) -> str:

@@ -13,6 +13,8 @@ change here. ``at`` enters the hash as its JSON text (UTC, microseconds, ``Z``),
 how the stores keep it, so it reads back exactly.
 
 Pure: the stores call ``next_entry`` inside their write, and ``verify_chain`` walks what they read.
+The canonical form is ``hub.signing.jws.canonical_json``'s: exactly RFC 8785, by its fast path for
+the plain values entries carry.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import rfc8785
 from pydantic import BaseModel, ConfigDict
+
+from hub.signing.jws import canonical_json
 
 GENESIS_HASH = "0" * 64
 
@@ -52,15 +55,32 @@ def moment_text(at: datetime) -> str:
 def entry_hash(
     *, seq: int, at: datetime, kind: str, subject: str, data: Mapping[str, Any], prev_hash: str
 ) -> str:
-    covered: dict[str, Any] = {
-        "seq": seq,
-        "at": moment_text(at),
-        "kind": kind,
-        "subject": subject,
-        "data": data,
-        "prev_hash": prev_hash,
-    }
-    return hashlib.sha256(rfc8785.dumps(covered)).hexdigest()
+    return _hash(seq, moment_text(at), kind, subject, canonical_json(data), prev_hash)
+
+
+def _hash(seq: int, at: str, kind: str, subject: str, data: bytes, prev_hash: str) -> str:
+    """SHA-256 of the canonical JSON of ``{"seq", "at", "kind", "subject", "data", "prev_hash"}``,
+    ``data`` given in its canonical form already. RFC 8785 writes an object's members in the order
+    of their names, so the object is these members in that order, each value in its canonical form:
+    the document it hashes is that of ``canonical_json`` over the whole object."""
+    covered = b"".join(
+        (
+            b'{"at":',
+            canonical_json(at),
+            b',"data":',
+            data,
+            b',"kind":',
+            canonical_json(kind),
+            b',"prev_hash":',
+            canonical_json(prev_hash),
+            b',"seq":',
+            canonical_json(seq),
+            b',"subject":',
+            canonical_json(subject),
+            b"}",
+        )
+    )
+    return hashlib.sha256(covered).hexdigest()
 
 
 def next_entry(
@@ -78,11 +98,18 @@ def next_entry(
     (a tuple becomes a list, a float its shortest form); ``ValueError`` for what JSON cannot carry.
     """
     seq = prev_seq + 1
-    at = datetime.fromisoformat(moment_text(at))
-    stored: dict[str, Any] = json.loads(rfc8785.dumps(dict(data)))
-    digest = entry_hash(seq=seq, at=at, kind=kind, subject=subject, data=stored, prev_hash=prev_hash)
+    moment = moment_text(at)
+    stored: dict[str, Any] = json.loads(canonical_json(dict(data)))
+    # Hashed as read back, as ``verify_chain`` will (2.0**53 reads back as an int JSON cannot carry).
+    digest = _hash(seq, moment, kind, subject, canonical_json(stored), prev_hash)
     return LedgerEntry(
-        seq=seq, at=at, kind=kind, subject=subject, data=stored, prev_hash=prev_hash, hash=digest
+        seq=seq,
+        at=datetime.fromisoformat(moment),
+        kind=kind,
+        subject=subject,
+        data=stored,
+        prev_hash=prev_hash,
+        hash=digest,
     )
 
 

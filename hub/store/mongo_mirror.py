@@ -96,6 +96,12 @@ class MongoMirrorStore:
         document = await self._mirror.find_one({"_id": key})
         return _record(document) if document else None
 
+    async def held(self, keys: Sequence[str]) -> set[str]:
+        if not keys:
+            return set()
+        cursor = self._mirror.find({"_id": {"$in": list(keys)}}, {"_id": 1})
+        return {str(document["_id"]) async for document in cursor}
+
     async def find(self, module: str, object_id: str) -> list[MirrorRecord]:
         cursor = self._mirror.find({"module": str(module), "object_key": object_id.upper()})
         return [_record(document) async for document in cursor.sort("seq", ASCENDING)]

@@ -80,6 +80,10 @@ class MirrorStore(Protocol):
     async def find(self, module: str, object_id: str) -> list[MirrorRecord]:
         """Records of any owner with this object id, case-insensitively, oldest first (open routing)."""
 
+    async def held(self, keys: Sequence[str]) -> set[str]:
+        """Which of these keys (``hub.mirror.records.storage_key``) have a record: one look-up for
+        several objects, their documents left unread."""
+
     async def save(self, record: MirrorRecord) -> MirrorRecord:
         """Insert (``record.version == 0``) or replace the record if it still has ``record.version``.
 

@@ -125,6 +125,14 @@ class SqliteMirrorStore:
         rows = list(await self._db.execute_fetchall(sql, (key,)))
         return _record(rows[0]) if rows else None
 
+    async def held(self, keys: Sequence[str]) -> set[str]:
+        if not keys:
+            return set()
+        marks = ", ".join("?" for _ in keys)
+        sql = f"SELECT key FROM mirror WHERE key IN ({marks})"  # noqa: S608 - placeholders only
+        rows = await self._db.execute_fetchall(sql, tuple(keys))
+        return {str(row[0]) for row in rows}
+
     async def find(self, module: str, object_id: str) -> list[MirrorRecord]:
         rows = await self._db.execute_fetchall(
             f"SELECT {_COLUMNS} FROM mirror WHERE module = ? AND object_key = ? ORDER BY seq",  # noqa: S608

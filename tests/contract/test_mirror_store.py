@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hub.mirror.records import MirroredModule, MirrorRecord
+from hub.mirror.records import MirroredModule, MirrorRecord, storage_key
 from hub.store import StaleWrite, Store
 
 T0 = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -120,6 +120,18 @@ async def test_get_ignores_case_and_keeps_the_pushed_spelling(
     found = await store.mirror.get("locations", cc, pid, object_id)
     assert found is not None
     assert (found.country_code, found.party_id, found.object_id) == ("nl", "Tnm", "Loc1")
+
+
+async def test_held_names_the_keys_that_have_a_record_whatever_their_case(store: Store) -> None:
+    await saved(store, location("Loc1", cc="nl", pid="Tnm"), token("0102", "APP_USER"))
+    wanted = [
+        storage_key("locations", "NL", "TNM", "LOC1"),
+        storage_key("locations", "nl", "tnm", "loc2"),
+        storage_key("tokens", "de", "msp", "0102", "app_user"),
+        storage_key("tokens", "DE", "MSP", "0102"),  # RFID: another token
+    ]
+    assert await store.mirror.held(wanted) == {wanted[0], wanted[2]}
+    assert await store.mirror.held([]) == set()
 
 
 async def test_find_returns_every_owners_record_with_that_id_oldest_first(store: Store) -> None:

@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hub.signing.ledger import GENESIS_HASH, LedgerEntry, entry_hash, next_entry, verify_chain
 
@@ -155,3 +158,45 @@ def test_a_chain_verifies_page_by_page_as_it_does_whole() -> None:
         previous = result.last
     assert (result.broken_seq, checked) == (6, 5)
     assert verify_chain(entries).broken_seq == 6
+
+
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.dictionaries(st.text(max_size=6), _values, max_size=4), kind=st.text(), subject=st.text())
+def test_the_hash_is_that_of_rfc_8785_over_the_whole_entry(
+    data: dict[str, Any], kind: str, subject: str
+) -> None:
+    try:
+        expected = json.loads(rfc8785.dumps(data))
+        rfc8785.dumps(expected)
+    except ValueError:  # what JSON cannot carry once read back (2.0**53 …) is refused
+        with pytest.raises(rfc8785.IntegerDomainError):
+            next_entry(kind=kind, subject=subject, data=data, at=T0)
+        return
+    entry = next_entry(prev_seq=41, prev_hash="ab" * 32, kind=kind, subject=subject, data=data, at=T0)
+    assert entry.data == expected
+    covered = {
+        "seq": 42,
+        "at": "2025-03-01T12:00:00.250000Z",
+        "kind": kind,
+        "subject": subject,
+        "data": entry.data,
+        "prev_hash": "ab" * 32,
+    }
+    assert entry.hash == hashlib.sha256(rfc8785.dumps(covered)).hexdigest()
+    recomputed = entry_hash(
+        seq=42, at=entry.at, kind=kind, subject=subject, data=entry.data, prev_hash=entry.prev_hash
+    )
+    assert recomputed == entry.hash
