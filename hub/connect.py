@@ -17,7 +17,6 @@ in memory; once the party has answered, the party no longer accepts it anyway.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
-from aiohttp import ClientError, ClientSession, ClientTimeout
+from aiohttp import ClientSession, ClientTimeout
 from pydantic import ValidationError
 
 from hub.errors import ClientApiUnusable, HubError, InvalidParameters, NoMatchingEndpoints, ServerError
@@ -36,8 +35,8 @@ from hub.ocpi.v2_2_1.hubclientinfo import ConnectionStatus
 from hub.ocpi.v2_2_1.versions import ModuleID, VersionDetails
 from hub.outbox.clientinfo import push_client_info
 from hub.platforms import IssuedToken, PartyRole, Platform, PlatformEndpoint, TokenKind
-from hub.registration import Encoding, PartyApi, PartyEndpoints, Registration
-from hub.secrets import authorization_header, new_token, token_digest
+from hub.registration import Encoding, PartyApi, PartyEndpoints, Registration, answer_data, call_party
+from hub.secrets import new_token, token_digest
 from hub.services import Services
 from hub.store import Conflict, StaleWrite
 from settings import Settings
@@ -49,8 +48,6 @@ log = structlog.get_logger(__name__)
 Deliver = Callable[[Sequence[str]], Awaitable[None]]
 
 _SAVE_ATTEMPTS = 5
-# A party's status message is quoted in the hub's errors, but only this much of it.
-_QUOTED = 200
 
 
 class CredentialsClient:
@@ -101,43 +98,16 @@ class CredentialsClient:
         correlation_id: str,
         body: dict[str, Any] | None,
     ) -> tuple[int, bytes]:
-        headers = {
-            "Authorization": authorization_header(token, encoding=encoding),
-            "X-Request-ID": str(uuid.uuid4()),
-            "X-Correlation-ID": correlation_id,
-        }
-        try:
-            async with self._http.request(
-                method, url, json=body, headers=headers, timeout=self._timeout
-            ) as response:
-                return response.status, await response.read()
-        except (ClientError, TimeoutError, ValueError) as error:
-            reason = (
-                type(error).__name__
-                if isinstance(error, TimeoutError)
-                else str(error) or type(error).__name__
-            )
-            raise ClientApiUnusable(f"could not reach {url}: {reason}") from None
-
-
-def answer_data(url: str, status: int, body: bytes) -> Any:
-    """The ``data`` of a party's OCPI answer; ``ClientApiUnusable`` saying what is wrong with it,
-    quoting the party's own status message when it sent one."""
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        document = None
-    envelope: dict[str, Any] = document if isinstance(document, dict) else {}
-    message = envelope.get("status_message")
-    said = f" ({message[:_QUOTED]})" if isinstance(message, str) and message else ""
-    if status != 200:
-        raise ClientApiUnusable(f"{url} answered HTTP {status}{said}")
-    if document is None:
-        raise ClientApiUnusable(f"{url} did not answer JSON")
-    code = envelope.get("status_code")
-    if code != 1000:
-        raise ClientApiUnusable(f"{url} answered OCPI status {code!r}, not 1000{said}")
-    return envelope.get("data")
+        return await call_party(
+            self._http,
+            method,
+            url,
+            token=token,
+            encoding=encoding,
+            correlation_id=correlation_id,
+            timeout=self._timeout,
+            body=body,
+        )
 
 
 # --- pure parts ------------------------------------------------------------------------------------

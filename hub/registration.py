@@ -43,6 +43,10 @@ class PartyEndpoints:
     encoding: Encoding
 
 
+# A party's status message is quoted in the hub's errors, but only this much of it.
+_QUOTED = 200
+
+
 class PartyApi:
     """Reads a party's versions and version details with the token the party gave the hub."""
 
@@ -63,14 +67,14 @@ class PartyApi:
         if status in (401, 403):
             encoding = "raw" if preferred == "base64" else "base64"
             status, body = await self._get(versions_url, token, encoding, correlation_id)
-        versions = self._payload(versions_url, status, body)
+        versions = answer_data(versions_url, status, body)
         try:
             offered = _VERSION_LIST.validate_python(versions)
         except ValidationError as error:
             raise ClientApiUnusable(f"versions at {versions_url} are not OCPI: {describe(error)}") from None
         chosen = choose_version(offered)
         status, body = await self._get(chosen.url, token, encoding, correlation_id)
-        details_data = self._payload(chosen.url, status, body)
+        details_data = answer_data(chosen.url, status, body)
         try:
             details = VersionDetails.model_validate(details_data)
         except ValidationError as error:
@@ -81,35 +85,64 @@ class PartyApi:
         return PartyEndpoints(version=chosen.version, details=details, encoding=encoding)
 
     async def _get(self, url: str, token: str, encoding: Encoding, correlation_id: str) -> tuple[int, bytes]:
-        headers = {
-            "Authorization": authorization_header(token, encoding=encoding),
-            # A new request id for every call the hub makes; the conversation's correlation id.
-            "X-Request-ID": str(uuid.uuid4()),
-            "X-Correlation-ID": correlation_id,
-        }
-        try:
-            async with self._http.get(url, headers=headers, timeout=self._timeout) as response:
-                return response.status, await response.read()
-        except (ClientError, TimeoutError, ValueError) as error:
-            reason = (
-                type(error).__name__
-                if isinstance(error, TimeoutError)
-                else str(error) or type(error).__name__
-            )
-            raise ClientApiUnusable(f"could not reach {url}: {reason}") from None
+        return await call_party(
+            self._http,
+            "GET",
+            url,
+            token=token,
+            encoding=encoding,
+            correlation_id=correlation_id,
+            timeout=self._timeout,
+        )
 
-    @staticmethod
-    def _payload(url: str, status: int, body: bytes) -> Any:
-        if status != 200:
-            raise ClientApiUnusable(f"{url} answered HTTP {status}")
-        try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ClientApiUnusable(f"{url} did not answer JSON") from None
-        if not isinstance(document, dict) or document.get("status_code") != 1000:
-            code = document.get("status_code") if isinstance(document, dict) else None
-            raise ClientApiUnusable(f"{url} answered OCPI status {code!r}, not 1000")
-        return document.get("data")
+
+async def call_party(
+    http: ClientSession,
+    method: str,
+    url: str,
+    *,
+    token: str,
+    encoding: Encoding,
+    correlation_id: str,
+    timeout: ClientTimeout,  # noqa: ASYNC109 - aiohttp's own per-request timeout
+    body: dict[str, Any] | None = None,
+) -> tuple[int, bytes]:
+    """One call from the hub to a party's configuration module (versions, credentials): its HTTP
+    status and body; ``ClientApiUnusable`` when the party cannot be reached."""
+    headers = {
+        "Authorization": authorization_header(token, encoding=encoding),
+        # A new request id for every call the hub makes; the conversation's correlation id.
+        "X-Request-ID": str(uuid.uuid4()),
+        "X-Correlation-ID": correlation_id,
+    }
+    try:
+        async with http.request(method, url, json=body, headers=headers, timeout=timeout) as response:
+            return response.status, await response.read()
+    except (ClientError, TimeoutError, ValueError) as error:
+        reason = (
+            type(error).__name__ if isinstance(error, TimeoutError) else str(error) or type(error).__name__
+        )
+        raise ClientApiUnusable(f"could not reach {url}: {reason}") from None
+
+
+def answer_data(url: str, status: int, body: bytes) -> Any:
+    """The ``data`` of a party's OCPI answer; ``ClientApiUnusable`` saying what is wrong with it,
+    quoting the party's own status message when it sent one."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        document = None
+    envelope: dict[str, Any] = document if isinstance(document, dict) else {}
+    message = envelope.get("status_message")
+    said = f" ({message[:_QUOTED]})" if isinstance(message, str) and message else ""
+    if status != 200:
+        raise ClientApiUnusable(f"{url} answered HTTP {status}{said}")
+    if document is None:
+        raise ClientApiUnusable(f"{url} did not answer JSON")
+    code = envelope.get("status_code")
+    if code != 1000:
+        raise ClientApiUnusable(f"{url} answered OCPI status {code!r}, not 1000{said}")
+    return envelope.get("data")
 
 
 # Told about every platform whose registration changed (True: it has just registered), after the
