@@ -101,7 +101,10 @@ async def booted(registering: Awaitable[object]) -> bool:
     return True
 
 
-class Station16(ChargePoint16):
+class HostedStation:
+    """What both versions' classes add to the library's ``ChargePoint``: the ingest their handlers
+    call and the hub's clock (placed first among the bases, so its ``__init__`` runs first)."""
+
     def __init__(
         self,
         station_id: str,
@@ -112,10 +115,12 @@ class Station16(ChargePoint16):
         response_timeout: float,
         logger: Logger,
     ) -> None:
-        super().__init__(station_id, connection, response_timeout=response_timeout, logger=logger)
+        super().__init__(station_id, connection, response_timeout=response_timeout, logger=logger)  # type: ignore[call-arg]
         self._ingest = ingest
         self._clock = clock
 
+
+class Station16(HostedStation, ChargePoint16):
     @on(Action16.boot_notification)
     async def on_boot_notification(self, **payload: Any) -> result16.BootNotification:
         now = self._clock()
@@ -197,21 +202,7 @@ class Station16(ChargePoint16):
         return result16.StopTransaction()
 
 
-class Station201(ChargePoint201):
-    def __init__(
-        self,
-        station_id: str,
-        connection: Any,
-        ingest: Ingest,
-        *,
-        clock: Callable[[], datetime],
-        response_timeout: float,
-        logger: Logger,
-    ) -> None:
-        super().__init__(station_id, connection, response_timeout=response_timeout, logger=logger)
-        self._ingest = ingest
-        self._clock = clock
-
+class Station201(HostedStation, ChargePoint201):
     @on(Action201.boot_notification)
     async def on_boot_notification(
         self, charging_station: dict[str, Any], reason: str, **_: Any
