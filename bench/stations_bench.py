@@ -50,6 +50,7 @@ from hub.services import Services
 from settings import load_settings
 from tests.support import objects
 from tests.support.processes import hub_environment
+from tests.support.stations import TEMPLATE as STATION_TEMPLATE
 
 STATIONS = int(os.environ.get("BENCH_STATIONS", "10000"))
 # Client processes: every core but the one the hub runs on.
@@ -62,21 +63,9 @@ PASSWORD = "bench-station-password-0001"  # noqa: S105 - a benchmark's stations
 MSP_TOKEN = "bench-msp-token-c"  # noqa: S105
 PARTY_TOKEN = "bench-msp-token-b"  # noqa: S105 - what the hub presents to the eMSP's app
 ID_TAG = "BENCHTAG1"
-TEMPLATE: dict[str, Any] = {
-    "name": "Bench Depot",
-    "address": "Stationsplein 1",
-    "city": "Utrecht",
-    "postal_code": "3511ED",
-    "country": "NLD",
-    "coordinates": {"latitude": "52.090000", "longitude": "5.110000"},
-    "time_zone": "Europe/Amsterdam",
-    "connector": {
-        "standard": "IEC_62196_T2",
-        "format": "SOCKET",
-        "power_type": "AC_3_PHASE",
-        "max_voltage": 230,
-        "max_amperage": 32,
-    },
+# The tests' Location file, without their EVSE ids (those name the tests' CPO).
+TEMPLATE: dict[str, Any] = {k: v for k, v in STATION_TEMPLATE.items() if k != "evses"} | {
+    "name": "Bench Depot"
 }
 
 

@@ -19,9 +19,9 @@ from tests.e2e.test_cli_and_serve import environment, hub_cli, register, serving
 from tests.support import objects
 from tests.support.party import Party, role
 from tests.support.processes import RedisServer
-from tests.support.stations import TEMPLATE, connect_station
+from tests.support.stations import STATION_PASSWORD, TEMPLATE, connect_station
 
-PASSWORD = "a-long-station-password-01"
+PASSWORD = STATION_PASSWORD
 
 
 async def until(condition: Callable[[], bool], *, within: float = 15) -> None:

@@ -13,9 +13,9 @@ from ocpp.v16 import call as call16
 
 from tests.conftest import free_port
 from tests.e2e.test_cli_and_serve import environment, hub_cli, served  # noqa: F401 - a fixture
-from tests.support.stations import TEMPLATE, connect_station
+from tests.support.stations import STATION_PASSWORD, TEMPLATE, connect_station
 
-PASSWORD = "a-long-station-password-01"
+PASSWORD = STATION_PASSWORD
 
 
 async def write_template(tmp_path: Path, template: object) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -13,7 +13,7 @@ from hub.outbox.records import DeliveryState
 from tests.conftest import Hub
 from tests.support.network import Member, join
 from tests.support.party import Party, Received
-from tests.support.stations import STATION_PASSWORD, TEMPLATE
+from tests.support.stations import STATION_PASSWORD, TEMPLATE, RunningStation, connect_station
 
 StartParty = Callable[..., Awaitable[Party]]
 
@@ -56,6 +56,22 @@ async def hosted(net: Network) -> Network:
     await net.hub.server.app[jobs_key].deliver([d.id for d in pending])
     await settle(net.hub)
     return net
+
+
+@pytest.fixture
+async def stations(hosted: Network) -> AsyncIterator[list[RunningStation]]:
+    """The stations a test connects (``connect``), closed at its end."""
+    opened: list[RunningStation] = []
+    yield opened
+    for station in opened:
+        await station.close()
+
+
+async def connect(net: Network, opened: list[RunningStation], protocol: str) -> RunningStation:
+    """Station CS001 of the hosted CPO, connected with ``protocol``."""
+    station = await connect_station(net.hub.http, net.hub.base_url, "CS001", STATION_PASSWORD, protocol)
+    opened.append(station)
+    return station
 
 
 def of(member: Member, module: str) -> list[Received]:

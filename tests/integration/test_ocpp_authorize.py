@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,27 +13,13 @@ from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 
 from hub.ocpi.envelope import envelope
-from tests.integration.conftest import Network, of, settle
+from tests.integration.conftest import Network, connect, of, settle
 from tests.support import objects
 from tests.support.party import Received
-from tests.support.stations import RunningStation, connect_station
+from tests.support.stations import STATION_PASSWORD, RunningStation
 
-PASSWORD = "a-long-station-password-01"
+PASSWORD = STATION_PASSWORD
 PROTOCOLS = ("ocpp1.6", "ocpp2.0.1")
-
-
-@pytest.fixture
-async def stations(hosted: Network) -> AsyncIterator[list[RunningStation]]:
-    opened: list[RunningStation] = []
-    yield opened
-    for station in opened:
-        await station.close()
-
-
-async def connect(net: Network, opened: list[RunningStation], protocol: str) -> RunningStation:
-    station = await connect_station(net.hub.http, net.hub.base_url, "CS001", PASSWORD, protocol)
-    opened.append(station)
-    return station
 
 
 async def push_token(net: Network, uid: str, *, valid: bool = True, whitelist: str = "ALLOWED") -> None:

@@ -22,9 +22,9 @@ from tests.integration.conftest import Network, of, settle
 from tests.integration.test_ocpp_transactions import transaction_event
 from tests.support import objects
 from tests.support.network import Member
-from tests.support.stations import RunningStation, connect_station
+from tests.support.stations import STATION_PASSWORD, RunningStation, connect_station
 
-PASSWORD = "a-long-station-password-01"
+PASSWORD = STATION_PASSWORD
 COMMANDS = "/ocpi/2.2.1/receiver/commands"
 PROTOCOLS = ["ocpp1.6", "ocpp2.0.1"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,25 +15,11 @@ from ocpp.v201 import call as call201
 from hub.ocpp import operators
 from hub.ocpp.connection import StationDisconnected
 from hub.ocpp.server import stations_key
-from tests.integration.conftest import Network, of, settle
-from tests.support.stations import RunningStation, basic, connect_station
+from tests.integration.conftest import Network, connect, of, settle
+from tests.support.stations import STATION_PASSWORD, RunningStation, basic, connect_station
 
-PASSWORD = "a-long-station-password-01"
+PASSWORD = STATION_PASSWORD
 LOCATION = "/NL/ABC/CS001"
-
-
-@pytest.fixture
-async def stations(hosted: Network) -> AsyncIterator[list[RunningStation]]:
-    opened: list[RunningStation] = []
-    yield opened
-    for station in opened:
-        await station.close()
-
-
-async def connect(net: Network, opened: list[RunningStation], protocol: str) -> RunningStation:
-    station = await connect_station(net.hub.http, net.hub.base_url, "CS001", PASSWORD, protocol)
-    opened.append(station)
-    return station
 
 
 def location_puts(net: Network) -> list[dict[str, Any]]:

@@ -28,9 +28,9 @@ from tests.integration.conftest import Network, settle
 from tests.integration.test_ocpp_commands import boot
 from tests.support import objects
 from tests.support.processes import RedisServer
-from tests.support.stations import RunningStation, connect_station
+from tests.support.stations import STATION_PASSWORD, RunningStation, connect_station
 
-PASSWORD = "a-long-station-password-01"
+PASSWORD = STATION_PASSWORD
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from hub.ocpi.v2_2_1.sessions import Session
 from tests.integration.conftest import Network, of, settle
 from tests.support import objects
 from tests.support.party import Received
-from tests.support.stations import RunningStation, connect_station
+from tests.support.stations import STATION_PASSWORD, RunningStation, connect_station
 
-PASSWORD = "a-long-station-password-01"
+PASSWORD = STATION_PASSWORD
 
 
 @pytest.fixture
