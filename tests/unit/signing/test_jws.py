@@ -26,6 +26,7 @@ from hub.signing.jws import (
     verify_detached,
 )
 from hub.signing.keys import generate, jwks, unseal
+from tests.support.json_values import json_values
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CIPHER = TokenCipher(generate_key())
@@ -154,21 +155,11 @@ def test_a_large_cdr_signs_and_verifies() -> None:
     assert verify_detached(sign_detached_bytes(body, KEY), body, JWKS)
 
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
-    ),
-    max_leaves=12,
-)
+_values = json_values()
 
 
 @settings(max_examples=60, deadline=None)
-@given(document=st.dictionaries(st.text(max_size=8), json_values, min_size=1, max_size=5))
+@given(document=st.dictionaries(st.text(max_size=8), _values, min_size=1, max_size=5))
 def test_any_json_document_verifies_after_a_round_trip_and_canonicalising_is_stable(
     document: dict[str, Any],
 ) -> None:
@@ -189,7 +180,7 @@ def test_any_flipped_byte_of_the_signature_fails(data: st.DataObject) -> None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(document=json_values)
+@given(document=_values)
 def test_the_fast_canonical_form_is_exactly_rfc8785(document: Any) -> None:
     """``canonical_json`` writes most documents with the standard library; byte for byte the same."""
     assert canonical_json(document) == rfc8785.dumps(document)
@@ -208,7 +199,7 @@ def test_the_fast_canonical_form_matches_rfc8785_on_the_edges(document: Any) -> 
 
 
 @settings(max_examples=60, deadline=None)
-@given(document=st.dictionaries(st.text(max_size=8), json_values, min_size=1, max_size=5))
+@given(document=st.dictionaries(st.text(max_size=8), _values, min_size=1, max_size=5))
 def test_the_signature_is_the_one_joserfc_makes(document: dict[str, Any]) -> None:
     """Signed without joserfc's header and registry machinery, yet byte for byte its compact value
     (Ed25519 signatures are deterministic), and it verifies with the published key alone."""

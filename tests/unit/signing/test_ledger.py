@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub.signing.ledger import GENESIS_HASH, LedgerEntry, entry_hash, next_entry, verify_chain
+from tests.support.json_values import json_values
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, 250000, tzinfo=UTC)
 
@@ -160,17 +161,7 @@ def test_a_chain_verifies_page_by_page_as_it_does_whole() -> None:
     assert verify_chain(entries).broken_seq == 6
 
 
-_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
-    ),
-    max_leaves=10,
-)
+_values = json_values(width=3, key_size=6, max_leaves=10)
 
 
 @settings(max_examples=200, deadline=None)
